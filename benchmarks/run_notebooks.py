@@ -1,0 +1,122 @@
+"""Run notebooks top to bottom in a fresh kernel and measure wall time and peak memory.
+
+Usage (from the repository root)::
+
+    REC_DATA_DIR=../shared/data python benchmarks/run_notebooks.py            # every notebook, full mode
+    python benchmarks/run_notebooks.py notebooks/01_data_exploration.ipynb --write
+
+``--write`` saves the executed notebook (with its outputs) in place: that is how the
+committed notebooks are produced. The measurements are merged into
+``benchmarks/notebook_runs.json`` and rendered as ``benchmarks/NOTEBOOK_RUNS.md``; the
+README's course map reads them (``python -m rec_utils.course`` refreshes it).
+
+Peak memory is the kernel process's own high-water mark of resident memory
+(``getrusage`` ``ru_maxrss``), read by a cell the harness appends and removes again, so
+it counts everything the notebook allocated, TensorFlow included. Processes a notebook
+starts are reported separately as "children".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS_JSON = ROOT / "benchmarks" / "notebook_runs.json"
+RUNS_MD = ROOT / "benchmarks" / "NOTEBOOK_RUNS.md"
+MEMORY_LIMIT_MB = 1024  # Binder's guaranteed memory
+
+_PEAK_CELL = """
+import json, resource, sys
+_scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+print("__PEAK__" + json.dumps({
+    "self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _scale / 2**20,
+    "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * _scale / 2**20}))
+"""
+
+
+def run_notebook(path: Path, timeout: int = 1200, write: bool = False) -> dict:
+    """Execute ``path`` in a fresh kernel (cwd = its folder); return the measurements."""
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(_PEAK_CELL))
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    peak_cell = nb.cells.pop()
+    text = "".join(o.get("text", "") for o in peak_cell.outputs if o.get("output_type") == "stream")
+    peak = json.loads(text.split("__PEAK__", 1)[1].strip().splitlines()[0])
+    if write:
+        nbformat.write(nb, path)
+    return {"seconds": round(seconds, 1), "peak_mb": round(peak["self"], 1),
+            "children_peak_mb": round(peak["children"], 1)}
+
+
+def _render(runs: dict) -> str:
+    lines = [
+        "# Notebook runs: wall time and peak kernel memory",
+        "",
+        "Written by `benchmarks/run_notebooks.py`; each notebook executed top to bottom in a fresh",
+        "kernel. Budget per notebook: peak kernel memory under 1 GB (Binder's guarantee), a few minutes",
+        "on 2 CPU cores.",
+        "",
+        "| notebook | mode | data | wall time (s) | peak kernel memory (MB) | child processes peak (MB) | under 1 GB | date | machine |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in sorted(runs):
+        r = runs[name]
+        lines.append(f"| {name} | {r['mode']} | {r['data']} | {r['seconds']:.1f} | {r['peak_mb']:.0f} | "
+                     f"{r['children_peak_mb']:.0f} | {'yes' if r['peak_mb'] < MEMORY_LIMIT_MB else '**no**'} | "
+                     f"{r['date']} | {r['machine']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebooks to run (default: every notebooks/NN_*.ipynb)")
+    parser.add_argument("--write", action="store_true", help="save each executed notebook in place")
+    parser.add_argument("--timeout", type=int, default=1200, help="seconds allowed per cell")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    quick = os.environ.get("REC_QUICK", "").lower() in {"1", "true", "yes", "on"}
+    data = os.environ.get("REC_DATASET", "ml-100k") or "ml-100k"
+    if not quick and data != "synthetic" and not os.environ.get("REC_DATA_DIR"):
+        print("note: REC_DATA_DIR is not set; notebooks use data found in data/, the cache, or a download")
+    runs = json.loads(RUNS_JSON.read_text()) if RUNS_JSON.exists() else {}
+    machine = f"{os.cpu_count()} CPUs, {platform.machine()}"
+    failed = []
+    for path in paths:
+        path = path.resolve()
+        print(f"running {path.name} ...", flush=True)
+        try:
+            measured = run_notebook(path, timeout=args.timeout, write=args.write)
+        except Exception as exc:  # report every notebook, then fail
+            print(f"  FAILED: {type(exc).__name__}: {str(exc)[-2000:]}")
+            failed.append(path.name)
+            continue
+        measured.update(mode="quick" if quick else "full", data=data, date=date.today().isoformat(),
+                        machine=machine)
+        if not quick:  # the table holds full-mode runs only; a quick run just prints
+            runs[path.name] = measured
+        print(f"  {measured['seconds']:.1f} s, peak {measured['peak_mb']:.0f} MB", flush=True)
+    RUNS_JSON.parent.mkdir(parents=True, exist_ok=True)
+    RUNS_JSON.write_text(json.dumps(runs, indent=2, sort_keys=True) + "\n")
+    RUNS_MD.write_text(_render(runs))
+    if failed:
+        print(f"failed: {failed}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

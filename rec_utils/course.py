@@ -1,0 +1,125 @@
+"""The course map, launch links and measured run times, kept in one place.
+
+``REPO_SLUG`` is the only place the GitHub address is written: the README's badges and
+course map are generated from this module (``python -m rec_utils.course`` rewrites them,
+and a test fails when the README is out of date).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["REPO_SLUG", "BRANCH", "NOTEBOOKS", "Notebook", "colab_url", "binder_url",
+           "course_map", "readme_sections", "sync_readme"]
+
+REPO_SLUG = "recsys-course/large-models-recsys"
+BRANCH = "main"
+ROOT = Path(__file__).resolve().parents[1]
+RUNS_FILE = ROOT / "benchmarks" / "notebook_runs.json"
+
+
+@dataclass(frozen=True)
+class Notebook:
+    file: str
+    topic: str
+    sections: str  # sections of the source article the notebook covers
+
+
+NOTEBOOKS = (
+    Notebook("00_can_large_models_change_recommendation.ipynb",
+             "The question, the paradigm shift from collaborative filtering to generative models, environment check", "1"),
+    Notebook("01_data_exploration.ipynb", "Data exploration and visualisation of MovieLens", "2.1, 2.9"),
+    Notebook("02_preprocessing.ipynb", "Cleaning, normalisation, dimensionality reduction, splits and leakage", "2.2"),
+    Notebook("03_feature_engineering.ipynb", "User, item, content, context and cross features", "2.3"),
+    Notebook("04_unsupervised_learning.ipynb", "Clustering, embeddings maps, autoencoders and EASE", "2.4, 2.10"),
+    Notebook("05_supervised_learning_and_evaluation.ipynb",
+             "Classification, rating prediction, matrix factorisation, metrics and protocols", "2.5–2.7, 2.11, 2.12"),
+    Notebook("06_neural_networks.ipynb", "Backpropagation by hand, GMF, MLP and NeuMF", "3.1, 4.1"),
+    Notebook("07_gans.ipynb", "Generative adversarial networks for recommendation", "3.2, 4.2"),
+    Notebook("08_rnns_and_sequential_recommendation.ipynb", "RNNs, GRU4Rec and next-item prediction", "3.3, 4.3, 5"),
+    Notebook("09_reinforcement_learning.ipynb", "Bandits, Q-learning, DQN, REINFORCE and off-policy evaluation", "3.4, 4.4"),
+    Notebook("10_large_models_and_scaling.ipynb", "Self-attention, SASRec, scaling laws, LLM-based recommenders", "the title question"),
+    Notebook("11_deployment_and_scale.ipynb", "Serving, retrieval, latency and distributed training", "2.8"),
+    Notebook("12_challenges_and_the_future.ipynb", "Interpretability, cost, privacy, fairness", "8"),
+    Notebook("13_applications_and_references.ipynb", "Applications, FAQ, reading list and glossary", "6, 7, 9, 10"),
+)
+
+
+def colab_url(notebook: str) -> str:
+    """Open a committed notebook from GitHub in Google Colab."""
+    return f"https://colab.research.google.com/github/{REPO_SLUG}/blob/{BRANCH}/notebooks/{notebook}"
+
+
+def binder_url(path: str = "notebooks/" + NOTEBOOKS[0].file) -> str:
+    """Launch the repository on Binder in JupyterLab, opening ``path``."""
+    return f"https://mybinder.org/v2/gh/{REPO_SLUG}/{BRANCH}?urlpath=lab/tree/{path}"
+
+
+def _runs() -> dict:
+    return json.loads(RUNS_FILE.read_text()) if RUNS_FILE.exists() else {}
+
+
+def course_map(include_planned: bool = True) -> list[dict]:
+    """One row per notebook: file, topic, source sections, whether it exists, full-mode run."""
+    runs = _runs()
+    rows = []
+    for nb in NOTEBOOKS:
+        exists = (ROOT / "notebooks" / nb.file).exists()
+        if not exists and not include_planned:
+            continue
+        run = runs.get(nb.file, {})
+        rows.append({"notebook": nb.file, "topic": nb.topic, "sections": nb.sections,
+                     "available": exists, "seconds": run.get("seconds"), "peak_mb": run.get("peak_mb")})
+    return rows
+
+
+def _table() -> str:
+    lines = ["| # | Notebook | Topic | Source sections | Full-mode run (2 CPUs) | Open |",
+             "|---|---|---|---|---|---|"]
+    for row in course_map():
+        number = row["notebook"][:2]
+        if row["available"]:
+            name = f"[{row['notebook']}](notebooks/{row['notebook']})"
+            badge = f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(row['notebook'])})"
+            run = (f"{row['seconds']:.0f} s, {row['peak_mb']:.0f} MB" if row["seconds"] is not None
+                   else "not measured yet")
+        else:
+            name, badge, run = f"{row['notebook']} *(in preparation)*", "", "—"
+        lines.append(f"| {number} | {name} | {row['topic']} | {row['sections']} | {run} | {badge} |")
+    return "\n".join(lines)
+
+
+def _badges() -> str:
+    return (f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder_url()}) "
+            f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url(NOTEBOOKS[0].file)})")
+
+
+def readme_sections() -> dict[str, str]:
+    """The generated parts of the README, by marker name."""
+    return {"badges": _badges(), "course-map": _table()}
+
+
+def sync_readme(path: Path = ROOT / "README.md", check: bool = False) -> bool:
+    """Rewrite the generated parts of the README; with ``check``, only report staleness."""
+    text = path.read_text(encoding="utf-8")
+    new = text
+    for name, body in readme_sections().items():
+        pattern = re.compile(rf"(<!-- {name}:start -->).*?(<!-- {name}:end -->)", re.S)
+        if not pattern.search(new):
+            raise ValueError(f"{path} lacks the markers <!-- {name}:start --> ... <!-- {name}:end -->")
+        new = pattern.sub(lambda m: f"{m.group(1)}\n{body}\n{m.group(2)}", new)
+    if new != text and not check:
+        path.write_text(new, encoding="utf-8")
+    return new == text
+
+
+if __name__ == "__main__":
+    up_to_date = sync_readme(check="--check" in sys.argv)
+    print("README is up to date" if up_to_date else
+          ("README is out of date: run python -m rec_utils.course" if "--check" in sys.argv else "README updated"))
+    sys.exit(0 if up_to_date or "--check" not in sys.argv else 1)

@@ -1,0 +1,165 @@
+"""The first cell of every notebook, and the record of what it achieved.
+
+``setup()`` seeds Python, NumPy and (when asked) TensorFlow, enables op determinism,
+quiets TensorFlow's logs, sets the plotting style and prints what the notebook runs on.
+``record(name, value)`` writes a headline result to ``$REC_RESULTS_DIR/<notebook>.json``
+(default ``results/`` at the repository root), where tests and docs read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import LAST_LOADED, find_local, is_quick
+
+__all__ = ["setup", "record", "results_dir", "Setup"]
+
+_current = {"notebook": None}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What :func:`setup` settled: the notebook's name, its seed and whether it runs quick."""
+
+    notebook: str
+    seed: int
+    quick: bool
+    dataset: str
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _describe(folder: Path) -> str:
+    """Name a data folder by its role, so committed outputs show no local paths."""
+    base = folder.parent.resolve()
+    if os.environ.get("REC_DATA_DIR") and base == Path(os.environ["REC_DATA_DIR"]).expanduser().resolve():
+        return "$REC_DATA_DIR"
+    if base == Path(__file__).resolve().parents[1] / "data":
+        return "the repository's data/ folder"
+    return "the download cache"
+
+
+def _plot_style() -> None:
+    import matplotlib as mpl
+
+    mpl.rcParams.update({
+        "figure.figsize": (7.0, 4.0), "figure.dpi": 100, "savefig.dpi": 120,
+        "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
+        "axes.spines.right": False, "axes.titlesize": 12, "axes.labelsize": 11,
+        "legend.frameon": False,
+    })
+
+
+def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool = True) -> Setup:
+    """Make a notebook reproducible and say what it runs on.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook's name without extension, e.g. ``"01_data_exploration"``; results
+        recorded with :func:`record` go to ``<results dir>/<notebook>.json``.
+    seed : int
+        Seeds Python's ``random``, NumPy's legacy global generator and, with
+        ``tensorflow=True``, TensorFlow; notebooks still pass explicit seeds to splits.
+    tensorflow : bool
+        Import TensorFlow, seed it and enable op determinism. Off by default because
+        importing TensorFlow alone takes about 630 MB, which notebooks without Keras
+        should not pay on Binder.
+    """
+    if not notebook or not isinstance(notebook, str):
+        raise ValueError("setup() needs the notebook's name, e.g. setup('01_data_exploration')")
+    _current["notebook"] = notebook
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
+    random.seed(seed)
+    np.random.seed(seed)
+    _plot_style()
+    tf_line = f"TensorFlow {_version('tensorflow') if _version('tensorflow') != 'not installed' else _version('tensorflow-cpu')}"
+    if tensorflow:
+        import keras
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")
+        keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow in one call
+        tf.config.experimental.enable_op_determinism()
+        tf_line = f"TensorFlow {tf.__version__} / Keras {keras.__version__} (seeded, op determinism on)"
+    dataset = os.environ.get("REC_DATASET", "").strip() or "ml-100k"
+    quick = is_quick()
+    if verbose:
+        if dataset == "synthetic":
+            where = "synthetic MovieLens-like data (REC_DATASET=synthetic)"
+        else:
+            folder = find_local(dataset)
+            offline = os.environ.get("REC_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+            where = (f"{dataset} (GroupLens) from {_describe(folder)}" if folder else
+                     f"{dataset} not on disk: " + ("synthetic fallback (REC_OFFLINE=1)" if offline
+                                                   else "will be downloaded on first use"))
+        print(f"Python {platform.python_version()} | NumPy {np.__version__} | "
+              f"pandas {_version('pandas')} | scikit-learn {_version('scikit-learn')} | {tf_line}")
+        print(f"Data: {where}")
+        print(f"Mode: {'QUICK (REC_QUICK=1): small data, short training' if quick else 'full'} | seed {seed}")
+    return Setup(notebook=notebook, seed=seed, quick=quick, dataset=dataset)
+
+
+def results_dir() -> Path:
+    """``$REC_RESULTS_DIR``, else ``results/`` at the repository root (or the working folder)."""
+    if os.environ.get("REC_RESULTS_DIR"):
+        return Path(os.environ["REC_RESULTS_DIR"]).expanduser()
+    root = Path(__file__).resolve().parents[1]
+    return root / "results" if (root / "pyproject.toml").exists() else Path.cwd() / "results"
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, float) and not np.isfinite(value):
+        raise ValueError(f"cannot record a non-finite number ({value})")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise ValueError(f"record() takes numbers, strings, lists and dicts of them, got {type(value).__name__}")
+
+
+def record(name: str, value, notebook: str | None = None):
+    """Store a headline result of the current notebook and print it.
+
+    Results are merged into ``<results dir>/<notebook>.json`` under ``"results"``, with
+    the data set and mode they were obtained on, so a quick run never passes for a full
+    one. Returns ``value`` unchanged.
+    """
+    notebook = notebook or _current["notebook"]
+    if notebook is None:
+        raise RuntimeError("call rec_utils.setup('<notebook name>') before record()")
+    if not name or not isinstance(name, str):
+        raise ValueError(f"a result needs a non-empty string name, got {name!r}")
+    plain = _plain(value)
+    path = results_dir() / f"{notebook}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = json.loads(path.read_text()) if path.exists() else {}
+    content.update({"notebook": notebook, "quick": is_quick(),
+                    "dataset": LAST_LOADED["name"] or os.environ.get("REC_DATASET", "").strip() or "ml-100k"})
+    content.setdefault("results", {})[name] = plain
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+    shown = f"{plain:.4f}" if isinstance(plain, float) else plain
+    print(f"recorded {name} = {shown}", file=sys.stdout)
+    return value

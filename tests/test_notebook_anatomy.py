@@ -1,0 +1,54 @@
+"""Every committed notebook follows STYLE.md's anatomy and carries a clean full run."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rec_utils import course
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _cells(path):
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell):
+    return "".join(cell["source"])
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found"
+    listed = {nb.file for nb in course.NOTEBOOKS}
+    assert {p.name for p in NOTEBOOKS} <= listed, "every notebook must be on the course map"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_anatomy(path):
+    cells = _cells(path)
+    head = _source(cells[0])
+    assert cells[0]["cell_type"] == "markdown" and head.startswith("**"), "bold title line first"
+    assert course.colab_url(path.name) in head, "Open in Colab badge with the course slug"
+    code = [_source(c) for c in cells if c["cell_type"] == "code"]
+    assert "setup(" in code[0] or any("setup(" in c for c in code[:3]), "Setup section calls setup()"
+    markdown = [_source(c) for c in cells if c["cell_type"] == "markdown"]
+    assert any(m.lstrip().startswith("## Setup") for m in markdown)
+    if not path.name.startswith("00_"):
+        assert any(m.lstrip().startswith("## Exercises") for m in markdown), "ends with exercises"
+    for c in code:
+        if "google.colab" in c:
+            assert course.REPO_SLUG in c, "the Colab install cell must use course.REPO_SLUG"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_with_a_clean_full_run(path):
+    code = [c for c in _cells(path) if c["cell_type"] == "code" and _source(c).strip()]
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), "run top to bottom in one fresh kernel"
+    for c in code:
+        assert not [o for o in c["outputs"] if o["output_type"] == "error"], _source(c)[:80]
+        text = "".join("".join(o.get("text", "")) for o in c["outputs"])
+        assert "QUICK" not in text, "committed outputs must come from a full-mode run"
+    setup_output = "".join("".join(o.get("text", "")) for c in code[:3] for o in c["outputs"])
+    assert "Data: ml-100k (GroupLens)" in setup_output, "committed outputs must come from the real ML-100K"

@@ -1,0 +1,51 @@
+import json
+import random
+
+import numpy as np
+import pytest
+
+from rec_utils import course, notebook
+
+
+def test_setup_seeds_and_reports(capsys):
+    info = notebook.setup("99_test", seed=7)
+    first = (random.random(), np.random.rand())
+    notebook.setup("99_test", seed=7)
+    assert (random.random(), np.random.rand()) == first
+    out = capsys.readouterr().out
+    assert "Python" in out and "Data: synthetic" in out and "QUICK" in out
+    assert info.quick and info.seed == 7 and info.dataset == "synthetic"
+    with pytest.raises(ValueError, match="notebook's name"):
+        notebook.setup("")
+
+
+def test_setup_with_tensorflow_is_deterministic():
+    tf = pytest.importorskip("tensorflow")
+    notebook.setup("99_test", seed=3, tensorflow=True, verbose=False)
+    a = tf.random.uniform((3,)).numpy()
+    notebook.setup("99_test", seed=3, tensorflow=True, verbose=False)
+    np.testing.assert_array_equal(a, tf.random.uniform((3,)).numpy())
+
+
+def test_record_merges_results(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REC_RESULTS_DIR", str(tmp_path))
+    notebook.setup("98_test", verbose=False)
+    notebook.record("ndcg@10", np.float32(0.25))
+    notebook.record("table", {"pop": [1, 2]})
+    content = json.loads((tmp_path / "98_test.json").read_text())
+    assert content["results"] == {"ndcg@10": pytest.approx(0.25), "table": {"pop": [1, 2]}}
+    assert content["quick"] is True and content["notebook"] == "98_test"
+    assert "recorded ndcg@10 = 0.2500" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="non-finite"):
+        notebook.record("bad", float("nan"))
+    with pytest.raises(ValueError, match="record\\(\\) takes"):
+        notebook.record("bad", object())
+
+
+def test_readme_generated_parts_are_current():
+    assert course.sync_readme(check=True), "README is out of date: run python -m rec_utils.course"
+
+
+def test_links_use_the_one_slug():
+    assert course.REPO_SLUG in course.colab_url("01_data_exploration.ipynb")
+    assert course.binder_url().startswith(f"https://mybinder.org/v2/gh/{course.REPO_SLUG}/")
