@@ -43,7 +43,7 @@ from .constants import (
 __all__ = [
     "Dataset", "DataUnavailableError", "ChecksumError", "VARIANTS",
     "load_dataset", "load_movielens", "read_movielens", "fetch_movielens",
-    "find_local", "default_download_dir", "is_quick", "safe_extract",
+    "find_local", "default_download_dir", "is_quick", "safe_extract", "canonical_fold",
 ]
 
 GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/{name}.zip"
@@ -180,8 +180,7 @@ class Dataset:
     def __repr__(self) -> str:
         s = self.summary()
         return (f"Dataset({s['name']!r}: {s['ratings']:,} ratings, {s['users']:,} users, "
-                f"{s['items']:,} items, density {s['density']:.2%}, source={s['source']!r}"
-                f"{', quick' if self.quick else ''})")
+                f"{s['items']:,} items, density {s['density']:.2%}{', quick' if self.quick else ''})")
 
 
 # --------------------------------------------------------------------------- locations
@@ -469,6 +468,24 @@ def load_movielens(name: str = "ml-100k", download: bool = True) -> Dataset:
             raise DataUnavailableError(f"{name} was not found in {[str(d) for d in _search_dirs()]}")
         folder = fetch_movielens(name)
     return read_movielens(folder, name)
+
+
+def canonical_fold(data: Dataset, fold: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ML-100K's own ``u{fold}.base`` / ``u{fold}.test`` split (folds 1-5, disjoint 20% tests).
+
+    These five folds are the canonical 5-fold cross-validation of ML-100K. Only the full
+    real ML-100K has them; for other data a ``ValueError`` says so (notebooks then use a
+    seeded random 80/20 split instead, and say that too).
+    """
+    if fold not in range(1, 6):
+        raise ValueError(f"fold must be 1..5, got {fold!r}")
+    folder = Path(data.source)
+    files = [folder / f"u{fold}.base", folder / f"u{fold}.test"]
+    if data.name != "ml-100k" or data.quick or not all(f.is_file() for f in files):
+        raise ValueError(f"canonical folds exist only for the full real ML-100K; this is {data!r}")
+    train, test = (_tidy_ratings(pd.read_csv(f, sep="\t", names=list(INTERACTION_COLUMNS), header=None))
+                   for f in files)
+    return train, test
 
 
 # --------------------------------------------------------------------------- load_dataset

@@ -8,6 +8,7 @@ quiets TensorFlow's logs, sets the plotting style and prints what the notebook r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -21,7 +22,7 @@ import numpy as np
 
 from .datasets import LAST_LOADED, find_local, is_quick
 
-__all__ = ["setup", "record", "results_dir", "Setup"]
+__all__ = ["setup", "record", "results_dir", "progress", "Setup"]
 
 _current = {"notebook": None}
 
@@ -41,6 +42,26 @@ def _version(package: str) -> str:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "not installed"
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence file descriptor 2 (C++ logging) for the block; Python exceptions still raise."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (some embedded kernels): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _describe(folder: Path) -> str:
@@ -89,12 +110,14 @@ def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool
     _plot_style()
     tf_line = f"TensorFlow {_version('tensorflow') if _version('tensorflow') != 'not installed' else _version('tensorflow-cpu')}"
     if tensorflow:
-        import keras
-        import tensorflow as tf
+        with _quiet_native_stderr():  # TensorFlow's C++ start-up notices are not for learners
+            import keras
+            import tensorflow as tf
 
-        tf.get_logger().setLevel("ERROR")
-        keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow in one call
-        tf.config.experimental.enable_op_determinism()
+            tf.get_logger().setLevel("ERROR")
+            keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow in one call
+            tf.config.experimental.enable_op_determinism()
+            tf.constant(0.0) + 1.0  # the first op prints more notices; let it happen here
         tf_line = f"TensorFlow {tf.__version__} / Keras {keras.__version__} (seeded, op determinism on)"
     dataset = os.environ.get("REC_DATASET", "").strip() or "ml-100k"
     quick = is_quick()
@@ -143,7 +166,7 @@ def record(name: str, value, notebook: str | None = None):
 
     Results are merged into ``<results dir>/<notebook>.json`` under ``"results"``, with
     the data set and mode they were obtained on, so a quick run never passes for a full
-    one. Returns ``value`` unchanged.
+    one.
     """
     notebook = notebook or _current["notebook"]
     if notebook is None:
@@ -162,4 +185,17 @@ def record(name: str, value, notebook: str | None = None):
     os.replace(tmp, path)
     shown = f"{plain:.4f}" if isinstance(plain, float) else plain
     print(f"recorded {name} = {shown}", file=sys.stdout)
-    return value
+
+
+def progress(iterable=None, **kwargs):
+    """A text progress bar for loops longer than a few seconds.
+
+    Plain-text ``tqdm`` (no widgets), updated at most once a second, so it reads the same
+    live in JupyterLab, in a terminal and in a notebook committed with its outputs.
+    """
+    from tqdm.std import tqdm
+
+    kwargs.setdefault("mininterval", 1.0)
+    kwargs.setdefault("ncols", 90)
+    kwargs.setdefault("file", sys.stdout)
+    return tqdm(iterable, **kwargs)

@@ -233,3 +233,14 @@ def test_quick_synthetic_is_small_and_deterministic():
     pd.testing.assert_frame_equal(a.ratings, b.ratings)
     assert a.n_users == 200 and len(a.ratings) < 15_000
     assert np.isfinite(a.summary()["density"])
+
+
+def test_canonical_fold(ml100k_dir):
+    (ml100k_dir / "u1.base").write_text("1\t1\t5\t874965758\n2\t1\t4\t878542960\n")
+    (ml100k_dir / "u1.test").write_text("1\t2\t3\t876893171\n")
+    train, test = datasets.canonical_fold(read_movielens(ml100k_dir), 1)
+    assert len(train) == 2 and test["item_id"].tolist() == [2] and list(test.columns) == SCHEMA
+    with pytest.raises(ValueError, match="only for the full real ML-100K"):
+        datasets.canonical_fold(load_dataset("synthetic", quick=True, verbose=False), 1)
+    with pytest.raises(ValueError, match="fold must be"):
+        datasets.canonical_fold(read_movielens(ml100k_dir), 6)
