@@ -164,7 +164,7 @@ class Dataset:
         return flags.reindex(columns=self.genres, fill_value=0).astype("uint8")
 
     def summary(self) -> dict:
-        """Counts a notebook prints first: ratings, users, items, density, rating range."""
+        """Counts a notebook prints first: ratings, users, items, density, rating values."""
         n_ratings = len(self.ratings)
         return {
             "name": self.name,
@@ -173,7 +173,6 @@ class Dataset:
             "items": self.n_items,
             "density": n_ratings / (self.n_users * self.n_items),
             "rating_values": sorted(float(v) for v in self.ratings[RATING].unique()),
-            "source": self.source,
             "quick": self.quick,
         }
 

@@ -108,7 +108,8 @@ def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool
     random.seed(seed)
     np.random.seed(seed)
     _plot_style()
-    tf_line = f"TensorFlow {_version('tensorflow') if _version('tensorflow') != 'not installed' else _version('tensorflow-cpu')}"
+    installed = _version("tensorflow") if _version("tensorflow") != "not installed" else _version("tensorflow-cpu")
+    tf_line = f"TensorFlow {installed} (not imported)"
     if tensorflow:
         with _quiet_native_stderr():  # TensorFlow's C++ start-up notices are not for learners
             import keras
