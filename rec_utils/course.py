@@ -1,8 +1,9 @@
 """The course map, launch links and measured run times, kept in one place.
 
 ``REPO_SLUG`` is the only place the GitHub address is written: the README's badges and
-course map are generated from this module (``python -m rec_utils.course`` rewrites them,
-and a test fails when the README is out of date).
+course map and ``notebooks/index.ipynb`` are generated from this module
+(``python -m rec_utils.course`` rewrites them, and a test fails when they are out of date);
+the notebooks' Colab cells are checked against it by ``tests/test_notebook_anatomy.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["REPO_SLUG", "BRANCH", "NOTEBOOKS", "Notebook", "colab_url", "binder_url",
-           "course_map", "readme_sections", "sync_readme"]
+           "course_map", "readme_sections", "sync_readme", "index_notebook", "sync_index"]
 
 REPO_SLUG = "recsys-course/large-models-recsys"
 BRANCH = "main"
@@ -118,8 +119,38 @@ def sync_readme(path: Path = ROOT / "README.md", check: bool = False) -> bool:
     return new == text
 
 
+def index_notebook() -> str:
+    """``notebooks/index.ipynb``: the table of contents, one markdown cell (JSON text)."""
+    lines = ["**Can large models change the recommendation paradigm? – Table of contents**", "",
+             "_The course's notebooks in order; each opens in JupyterLab here, or in Colab from its badge._", ""]
+    for row in course_map():
+        if row["available"]:
+            lines.append(f"{row['notebook'][:2]}. [{row['topic']}]({row['notebook']}) "
+                         f"(source sections {row['sections']}) "
+                         f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+                         f"({colab_url(row['notebook'])})")
+        else:
+            lines.append(f"{row['notebook'][:2]}. {row['topic']} *(in preparation)*")
+        lines.append("")
+    cell = {"cell_type": "markdown", "metadata": {}, "source": "\n".join(lines).strip() + "\n"}
+    nb = {"cells": [cell], "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                                       "name": "python3"}, "language_info": {"name": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def sync_index(path: Path = ROOT / "notebooks" / "index.ipynb", check: bool = False) -> bool:
+    """Rewrite the table-of-contents notebook; with ``check``, only report staleness."""
+    new = index_notebook()
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if new != current and not check:
+        path.write_text(new, encoding="utf-8")
+    return new == current
+
+
 if __name__ == "__main__":
-    up_to_date = sync_readme(check="--check" in sys.argv)
-    print("README is up to date" if up_to_date else
-          ("README is out of date: run python -m rec_utils.course" if "--check" in sys.argv else "README updated"))
+    check = "--check" in sys.argv
+    up_to_date = sync_index(check=check) & sync_readme(check=check)
+    print("README and notebooks/index.ipynb are up to date" if up_to_date else
+          ("out of date: run python -m rec_utils.course" if check else "README and notebooks/index.ipynb updated"))
     sys.exit(0 if up_to_date or "--check" not in sys.argv else 1)

@@ -42,8 +42,9 @@ def test_record_merges_results(tmp_path, monkeypatch, capsys):
         notebook.record("bad", object())
 
 
-def test_readme_generated_parts_are_current():
+def test_generated_parts_are_current():
     assert course.sync_readme(check=True), "README is out of date: run python -m rec_utils.course"
+    assert course.sync_index(check=True), "notebooks/index.ipynb is out of date: run python -m rec_utils.course"
 
 
 def test_links_use_the_one_slug():
