@@ -132,7 +132,7 @@ def index_notebook() -> str:
         else:
             lines.append(f"{row['notebook'][:2]}. {row['topic']} *(in preparation)*")
         lines.append("")
-    cell = {"cell_type": "markdown", "metadata": {}, "source": "\n".join(lines).strip() + "\n"}
+    cell = {"cell_type": "markdown", "id": "table-of-contents", "metadata": {}, "source": "\n".join(lines).strip() + "\n"}
     nb = {"cells": [cell], "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                                        "name": "python3"}, "language_info": {"name": "python"}},
           "nbformat": 4, "nbformat_minor": 5}
