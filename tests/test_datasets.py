@@ -244,3 +244,15 @@ def test_canonical_fold(ml100k_dir):
         datasets.canonical_fold(load_dataset("synthetic", quick=True, verbose=False), 1)
     with pytest.raises(ValueError, match="fold must be"):
         datasets.canonical_fold(read_movielens(ml100k_dir), 6)
+
+
+def test_command_line_where_and_fetch(ml100k_dir, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("REC_DATA_DIR", str(ml100k_dir.parent))
+    assert datasets._main(["where", "ml-100k"]) == 0
+    assert str(ml100k_dir) in capsys.readouterr().out
+    assert datasets._main(["fetch", "ml-100k"]) == 0  # already on disk: nothing downloaded
+    assert "4 ratings" in capsys.readouterr().out
+    monkeypatch.setenv("REC_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setattr(datasets, "_repo_data_dir", lambda: None)
+    monkeypatch.setenv("REC_CACHE_DIR", str(tmp_path / "cache"))
+    assert datasets._main(["where", "ml-1m"]) == 1
