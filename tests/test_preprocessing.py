@@ -1,0 +1,193 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from rec_utils.preprocessing import (
+    ANOMALY_CHECKS, UserMeanCenterer, clean_ratings, find_rating_anomalies, mean_center, user_rating_stats,
+)
+from rec_utils.synthetic import generate_movielens_like
+
+T0 = 880_000_000  # a plausible MovieLens-era timestamp (1997)
+
+
+def _log(rows):
+    return pd.DataFrame(rows, columns=["user_id", "item_id", "rating", "timestamp"])
+
+
+def _bot(user_id, n=60, rating=5.0, seconds_apart=1):
+    return [(user_id, item, rating, T0 + seconds_apart * item) for item in range(1, n + 1)]
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return generate_movielens_like(n_users=60, n_items=150, mean_ratings_per_user=30, seed=5).ratings
+
+
+def test_each_check_flags_its_row():
+    log = _log([
+        (1, 10, 4.0, T0),            # fine
+        (1, 20, np.nan, T0),         # missing rating
+        (2, 10, 0.0, T0),            # below the scale
+        (2, 20, 7.0, T0),            # above the scale
+        (3, 10, 3.0, 0),             # 1970
+        (3, 20, 3.0, 4_102_444_800),  # 2100, in the future
+    ])
+    flags = find_rating_anomalies(log)
+    assert list(flags.columns) == list(ANOMALY_CHECKS)
+    assert flags.index.equals(log.index)
+    assert flags["missing"].tolist() == [False, True, False, False, False, False]
+    assert flags["rating_out_of_range"].tolist() == [False, False, True, True, False, False]
+    assert flags["timestamp_out_of_range"].tolist() == [False, False, False, False, True, True]
+    assert not flags["duplicate"].any() and not flags["bot_user"].any()
+
+
+def test_missing_values_are_not_also_out_of_range():
+    log = _log([(1, 10, np.nan, np.nan), (1, 20, 4.0, T0)])
+    flags = find_rating_anomalies(log)
+    assert flags.loc[0].tolist() == [True, False, False, False, False]
+
+
+def test_duplicates_keep_the_latest_rating_wherever_it_sits():
+    log = _log([(1, 10, 5.0, T0 + 100), (1, 10, 2.0, T0), (1, 10, 2.0, T0), (2, 10, 3.0, T0)])
+    flags = find_rating_anomalies(log)
+    assert flags["duplicate"].tolist() == [False, True, True, False]
+    clean, _ = clean_ratings(log)
+    assert clean[["user_id", "item_id", "rating"]].values.tolist() == [[1, 10, 5.0], [2, 10, 3.0]]
+
+
+def test_exact_copies_keep_one_row():
+    log = _log([(1, 10, 4.0, T0), (1, 10, 4.0, T0), (1, 10, 4.0, T0)])
+    assert find_rating_anomalies(log)["duplicate"].sum() == 2
+
+
+def test_duplicates_are_judged_among_valid_rows_only():
+    # the latest row of the pair is broken: the earlier, valid rating must survive
+    log = _log([(1, 10, 4.0, T0), (1, 10, np.nan, T0 + 100)])
+    flags = find_rating_anomalies(log)
+    assert flags["missing"].tolist() == [False, True]
+    assert not flags["duplicate"].any()
+    assert len(clean_ratings(log)[0]) == 1
+
+
+def test_bot_needs_speed_volume_and_uniformity():
+    bot = _bot(99)
+    fast_but_varied = [(7, item, float(item % 5 + 1), T0 + item) for item in range(1, 61)]
+    slow_and_uniform = _bot(8, seconds_apart=600)
+    few_fast_uniform = _bot(9, n=10)
+    log = _log(bot + fast_but_varied + slow_and_uniform + few_fast_uniform)
+    flags = find_rating_anomalies(log)
+    assert set(log.loc[flags["bot_user"], "user_id"]) == {99}
+    assert flags["bot_user"].sum() == 60
+    assert find_rating_anomalies(log, bot_min_same_share=1.0)["bot_user"].equals(flags["bot_user"])
+
+
+def test_thresholds_are_respected():
+    log = _log(_bot(99, n=30))
+    assert not find_rating_anomalies(log)["bot_user"].any()  # 30 < 50 ratings
+    assert find_rating_anomalies(log, bot_min_ratings=30)["bot_user"].all()
+    assert not find_rating_anomalies(log, bot_min_ratings=30, bot_min_per_minute=100)["bot_user"].any()
+
+
+def test_time_range_accepts_dates_and_seconds():
+    log = _log([(1, 10, 4.0, T0), (1, 20, 4.0, T0 + 86_400 * 365)])
+    by_date = find_rating_anomalies(log, time_range=("1997-01-01", "1998-01-01"))
+    by_seconds = find_rating_anomalies(log, time_range=(T0 - 1, T0 + 1))
+    assert by_date["timestamp_out_of_range"].tolist() == [False, True]
+    pd.testing.assert_frame_equal(by_date, by_seconds)
+    assert not find_rating_anomalies(log, time_range=(None, None))["timestamp_out_of_range"].any()
+
+
+def test_works_positionally_with_any_index():
+    log = _log([(1, 10, 4.0, T0), (1, 10, 4.0, T0 + 5), (2, 10, 9.0, T0)])
+    log.index = [7, 7, 3]  # repeated and unsorted labels
+    flags = find_rating_anomalies(log)
+    assert flags["duplicate"].tolist() == [True, False, False]
+    assert flags["rating_out_of_range"].tolist() == [False, False, True]
+
+
+def test_clean_ratings_keeps_clean_data_and_does_not_mutate(synthetic):
+    before = synthetic.copy()
+    clean, flags = clean_ratings(synthetic)
+    pd.testing.assert_frame_equal(synthetic, before)
+    assert not flags.any().any()
+    pd.testing.assert_frame_equal(clean, synthetic.reset_index(drop=True))
+
+
+def test_clean_ratings_returns_course_dtypes():
+    log = _log([(1, 10, 4.0, float(T0)), (1, 20, np.nan, float(T0))])
+    clean, flags = clean_ratings(log)
+    assert clean.dtypes.astype(str).tolist() == ["int32", "int32", "float32", "int64"]
+    assert len(clean) == 1 and flags["missing"].sum() == 1
+
+
+def test_user_rating_stats():
+    log = _log([(1, 1, 5.0, 0), (1, 2, 5.0, 10), (1, 3, 5.0, 20), (2, 1, 1.0, 0), (2, 2, 4.0, 600)])
+    stats = user_rating_stats(log)
+    assert stats.loc[1, "n_ratings"] == 3 and stats.loc[1, "same_rating_share"] == 1.0
+    assert stats.loc[1, "ratings_per_minute"] == 3.0  # a burst under a minute counts as one minute
+    assert stats.loc[2, "active_minutes"] == 10.0 and stats.loc[2, "ratings_per_minute"] == 0.2
+
+
+@pytest.mark.parametrize("bad, message", [
+    ([1, 2, 3], "must be a pandas DataFrame"),
+    (pd.DataFrame({"user_id": [1], "item_id": [1], "rating": [4.0]}), r"lacks column\(s\) \['timestamp'\]"),
+    (_log([]), "is empty"),
+    (_log([(1, 1, "four", T0)]), "'rating' must be numeric"),
+])
+def test_bad_input_is_refused_clearly(bad, message):
+    with pytest.raises(ValueError, match=message):
+        find_rating_anomalies(bad)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"rating_range": (5, 1)}, "low < high"),
+    ({"time_range": ("1999-01-01", "1998-01-01")}, "run forwards"),
+    ({"time_range": ("not a date", None)}, "time_range bounds"),
+    ({"bot_min_ratings": 0}, "bot thresholds"),
+    ({"bot_min_same_share": 1.5}, "bot thresholds"),
+])
+def test_bad_parameters_are_refused_clearly(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        find_rating_anomalies(_log([(1, 1, 4.0, T0)]), **kwargs)
+
+
+def test_centerer_fits_on_train_and_falls_back_to_the_global_mean():
+    train = _log([(1, 1, 4.0, T0), (1, 2, 2.0, T0), (2, 1, 5.0, T0)])
+    test = _log([(1, 3, 5.0, T0), (3, 1, 1.0, T0)])
+    centerer = UserMeanCenterer().fit(train)
+    assert centerer.user_means_.to_dict() == {1: 3.0, 2: 5.0}
+    assert centerer.global_mean_ == pytest.approx(11 / 3)
+    np.testing.assert_allclose(centerer.transform(train)["rating"], [1.0, -1.0, 0.0])
+    np.testing.assert_allclose(centerer.transform(test)["rating"], [2.0, 1.0 - 11 / 3], rtol=1e-6)
+    assert centerer.transform(test)["rating"].dtype == np.float32
+    pd.testing.assert_frame_equal(test, _log([(1, 3, 5.0, T0), (3, 1, 1.0, T0)]))  # input untouched
+
+
+def test_inverse_transform_round_trips(synthetic):
+    centerer = UserMeanCenterer()
+    centred = centerer.fit_transform(synthetic)
+    back = centerer.inverse_transform(synthetic["user_id"].to_numpy(), centred["rating"].to_numpy())
+    np.testing.assert_allclose(back, synthetic["rating"], atol=1e-5)
+    np.testing.assert_allclose(centred.groupby("user_id")["rating"].mean(), 0, atol=1e-5)
+
+
+def test_mean_center_never_looks_at_test_ratings(synthetic):
+    train, test = synthetic.iloc[::2], synthetic.iloc[1::2]
+    centred_train, centred_test, centerer = mean_center(train, test)
+    _, shifted_test, shifted_centerer = mean_center(train, test.assign(rating=test["rating"] + 10))
+    pd.testing.assert_series_equal(centerer.user_means_, shifted_centerer.user_means_)
+    np.testing.assert_allclose(shifted_test["rating"], centred_test["rating"] + 10, rtol=1e-5)
+    assert mean_center(train)[1] is None
+    pd.testing.assert_frame_equal(mean_center(train)[0], centred_train)
+
+
+def test_centerer_refuses_bad_use():
+    with pytest.raises(RuntimeError, match="not fitted"):
+        UserMeanCenterer().transform(_log([(1, 1, 4.0, T0)]))
+    with pytest.raises(ValueError, match="missing user_id or rating"):
+        UserMeanCenterer().fit(_log([(1, 1, np.nan, T0)]))
+    with pytest.raises(ValueError, match="lacks column"):
+        UserMeanCenterer().fit(pd.DataFrame({"user_id": [1]}))
+    centerer = UserMeanCenterer().fit(_log([(1, 1, 4.0, T0)]))
+    with pytest.raises(ValueError, match="must pair up"):
+        centerer.inverse_transform([1, 1], [0.5])
