@@ -1,0 +1,202 @@
+"""Autoencoder recommenders in Keras: the denoising autoencoder of Mult-DAE.
+
+Taught in ``notebooks/04_unsupervised_learning.ipynb``, which builds the same network layer
+by layer, trains it with early stopping and checks that :func:`build_mult_dae` and
+:class:`MultDAE` give the same model. The linear autoencoder EASE lives in
+:mod:`rec_utils.baselines`.
+
+The model follows Liang, Krishnan, Hoffman, Jebara, "Variational Autoencoders for
+Collaborative Filtering" (WWW 2018), denoising variant: a user's binary item vector is
+L2-normalised, corrupted by dropout, encoded by one ``tanh`` layer and decoded into one logit
+per item; the loss is the multinomial log-likelihood of the user's items under the softmax
+of the logits.
+
+TensorFlow is imported only when a model is built, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .baselines import Recommender
+from .split import interaction_matrix
+
+__all__ = ["multinomial_log_loss", "build_mult_dae", "user_batches", "MultDAE"]
+
+
+def multinomial_log_loss(y_true, logits):
+    """Per-user negative multinomial log-likelihood: ``-sum_i y_i * log softmax(logits)_i``.
+
+    ``y_true`` is a batch of binary item vectors (users x items) and ``logits`` the
+    decoder's output of the same shape; the result has one value per user. For 0/1
+    targets it equals ``keras.losses.CategoricalCrossentropy(from_logits=True)`` without
+    the batch mean.
+    """
+    import keras
+
+    return -keras.ops.sum(y_true * keras.ops.log_softmax(logits, axis=-1), axis=-1)
+
+
+def build_mult_dae(n_items: int, hidden: int = 200, dropout: float = 0.5, l2: float = 1e-5,
+                   seed: int | None = None):
+    """The Mult-DAE network as a Keras functional model (not compiled).
+
+    Layers, by name: ``items_seen`` (input, one 0/1 column per item), ``normalise`` (unit
+    L2 norm per user), ``noise`` (dropout, active only in training), ``encoder`` (``hidden``
+    tanh units) and ``decoder`` (one logit per item). ``l2`` penalises both weight matrices.
+
+    ``seed``, when given, is passed to ``keras.utils.set_random_seed`` first (it reseeds
+    Python, NumPy and TensorFlow), so the initial weights are reproducible.
+
+    >>> build_mult_dae(50, hidden=8, seed=0).output.shape
+    (None, 50)
+    """
+    if not (isinstance(n_items, (int, np.integer)) and n_items >= 2):
+        raise ValueError(f"n_items must be an integer of at least 2, got {n_items!r}")
+    if not (isinstance(hidden, (int, np.integer)) and hidden >= 1):
+        raise ValueError(f"hidden must be a positive integer, got {hidden!r}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}")
+    if l2 < 0:
+        raise ValueError(f"l2 must be non-negative, got {l2!r}")
+    import keras
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    items_seen = keras.Input(shape=(int(n_items),), name="items_seen")
+    normalised = keras.layers.UnitNormalization(name="normalise")(items_seen)
+    noisy = keras.layers.Dropout(dropout, name="noise")(normalised)
+    code = keras.layers.Dense(int(hidden), activation="tanh", kernel_regularizer=keras.regularizers.L2(l2),
+                              name="encoder")(noisy)
+    logits = keras.layers.Dense(int(n_items), kernel_regularizer=keras.regularizers.L2(l2), name="decoder")(code)
+    return keras.Model(items_seen, logits, name="mult_dae")
+
+
+def user_batches(inputs, targets, batch_size: int = 128, seed: int | None = None):
+    """Mini-batches of users for ``model.fit``: a ``keras.utils.PyDataset`` of row slices.
+
+    ``inputs`` and ``targets`` are users x items matrices (dense arrays or SciPy sparse
+    matrices; sparse batches are densified one batch at a time, as float32). With a
+    ``seed`` the users are shuffled before the first epoch and after every epoch, by
+    ``numpy.random.default_rng(seed)``; without one they come in order (for validation).
+
+    Unlike ``tf.data.Dataset.from_tensor_slices``, nothing is copied into TensorFlow up
+    front, which keeps a notebook that trains several models within 1 GB.
+
+    >>> import numpy as np
+    >>> batches = user_batches(np.eye(5, dtype="float32"), np.eye(5, dtype="float32"), batch_size=2)
+    >>> len(batches), batches[2][0].shape
+    (3, (1, 5))
+    """
+    if inputs.shape[0] != targets.shape[0]:
+        raise ValueError(f"inputs and targets need the same users (rows), got {inputs.shape[0]} and {targets.shape[0]}")
+    if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    import keras
+
+    def dense(batch):
+        return np.asarray(batch.toarray() if sp.issparse(batch) else batch, dtype=np.float32)
+
+    class UserBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.order = np.arange(inputs.shape[0])
+            self.rng = np.random.default_rng(seed) if seed is not None else None
+            self.on_epoch_end()
+
+        def __len__(self):
+            return -(-len(self.order) // batch_size)
+
+        def __getitem__(self, index):
+            rows = self.order[index * batch_size:(index + 1) * batch_size]
+            return dense(inputs[rows]), dense(targets[rows])
+
+        def on_epoch_end(self):
+            if self.rng is not None:
+                self.rng.shuffle(self.order)
+
+    return UserBatches()
+
+
+class MultDAE(Recommender):
+    """Denoising autoencoder recommender (Mult-DAE), trained with Adam on the multinomial loss.
+
+    Parameters
+    ----------
+    hidden, dropout, l2 : network size, input dropout rate and L2 penalty (see :func:`build_mult_dae`).
+    epochs : int
+        Maximum number of passes over the users.
+    batch_size, learning_rate : Adam's settings.
+    patience : int
+        With ``validation`` passed to :meth:`fit`, stop after this many epochs without a
+        better validation loss and keep the best weights.
+    seed : int
+        Reseeds Keras (Python, NumPy, TensorFlow) at the start of :meth:`fit`.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained network.
+    history_ : dict
+        Keras' training history (``"loss"``, and ``"val_loss"`` with validation).
+    best_epoch_ : int
+        The epoch whose weights are kept (the last one without validation).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": [1, 2, 2, 3, 1]})
+    >>> MultDAE(hidden=4, epochs=2).fit(r).score([1, 3]).shape
+    (2, 3)
+    """
+
+    def __init__(self, hidden: int = 200, dropout: float = 0.5, l2: float = 1e-5, epochs: int = 100,
+                 batch_size: int = 128, learning_rate: float = 1e-3, patience: int = 10, seed: int = 42,
+                 verbose: int = 0):
+        if not (isinstance(epochs, (int, np.integer)) and epochs >= 1):
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if learning_rate <= 0:
+            raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+        if not (isinstance(patience, (int, np.integer)) and patience >= 1):
+            raise ValueError(f"patience must be a positive integer, got {patience!r}")
+        self.hidden, self.dropout, self.l2 = hidden, dropout, l2
+        self.epochs, self.batch_size, self.learning_rate = epochs, batch_size, learning_rate
+        self.patience, self.seed, self.verbose = patience, seed, verbose
+
+    def fit(self, ratings, users=None, items=None, validation=None):
+        """Train on the binary matrix of ``ratings``.
+
+        ``validation`` (optional) holds interactions held out from the same users: the
+        validation loss is the multinomial loss of those items given each user's training
+        items, and it drives early stopping.
+        """
+        import keras
+
+        self._prepare(ratings, users, items)
+        x = self.seen_
+        model = build_mult_dae(len(self.items_), self.hidden, self.dropout, self.l2, seed=self.seed)
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=multinomial_log_loss)
+        fit_args = {"epochs": self.epochs, "verbose": self.verbose}
+        if validation is not None:
+            held_out = interaction_matrix(validation, self.users_, self.items_)
+            held_out.data[:] = 1.0
+            fit_args["validation_data"] = user_batches(x, held_out, self.batch_size)
+            fit_args["callbacks"] = [keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=self.patience, restore_best_weights=True)]
+        history = model.fit(user_batches(x, x, self.batch_size, seed=self.seed), **fit_args).history
+        self.model_, self.history_ = model, history
+        self.best_epoch_ = (int(np.argmin(history["val_loss"])) + 1 if validation is not None
+                            else len(history["loss"]))
+        return self
+
+    def score(self, user_ids, batch_size: int = 1024):
+        """Logits of every item for each user (larger is better), from their training items."""
+        rows = self._rows(user_ids)
+        if not hasattr(self, "model_"):
+            raise RuntimeError("MultDAE is not fitted yet: call fit(ratings) first")
+        parts = [np.asarray(self.model_(self.seen_[rows[start:start + batch_size]].toarray(), training=False))
+                 for start in range(0, len(rows), batch_size)]
+        return np.concatenate(parts).astype(np.float32)
