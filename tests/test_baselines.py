@@ -1,0 +1,296 @@
+"""Baseline recommenders: hand-checkable examples, the shared interface and its errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rec_utils.baselines import (EASE, BiasBaseline, BiasedMF, FunkSVD, ImplicitALS, ItemKNN,
+                                 ItemKNNBaseline, PopularityRecommender, RatingBlend, ScoreBlend,
+                                 evaluate_top_k, relevance_matrix)
+from rec_utils.split import IdIndex
+
+# Four users, five items. Item 10 is the most popular (3 users), then 20 (2), 30 and 40 (1 each).
+TOY = pd.DataFrame({"user_id": [1, 1, 1, 2, 2, 3, 3, 4],
+                    "item_id": [10, 20, 30, 10, 20, 10, 40, 50],
+                    "rating": [5.0, 4.0, 1.0, 4.0, 5.0, 2.0, 3.0, 4.0]})
+
+
+def rank1_ratings(n_users=30, n_items=20, seed=0):
+    """Every cell of a complete rating matrix ``1 + 4 * a_u * b_i`` with a, b in (0, 1)."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.uniform(0.2, 1.0, n_users), rng.uniform(0.2, 1.0, n_items)
+    u, i = np.meshgrid(np.arange(n_users), np.arange(n_items), indexing="ij")
+    return pd.DataFrame({"user_id": u.ravel(), "item_id": i.ravel(),
+                         "rating": (1 + 4 * np.outer(a, b)).ravel()})
+
+
+def additive_ratings(n_users=12, n_items=9, seed=1):
+    """A complete matrix that is exactly ``mu + a_u + b_i``."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(0, 0.5, n_users), rng.normal(0, 0.5, n_items)
+    u, i = np.meshgrid(np.arange(n_users), np.arange(n_items), indexing="ij")
+    return pd.DataFrame({"user_id": u.ravel(), "item_id": i.ravel(), "rating": (3.0 + a[:, None] + b[None, :]).ravel()})
+
+
+RANKERS = [PopularityRecommender, lambda: ItemKNN(2, 0.0), lambda: EASE(1.0),
+           lambda: ImplicitALS(n_factors=2, n_epochs=3),
+           lambda: ScoreBlend([(EASE(1.0), 0.5), (PopularityRecommender(), 0.5)])]
+RATERS = [BiasBaseline, lambda: BiasedMF(2, 1.0, 5), lambda: FunkSVD(2, n_epochs=3),
+          lambda: ItemKNNBaseline(2, 0.0), lambda: RatingBlend([BiasBaseline(), BiasedMF(2, 1.0, 3)], 0.25)]
+
+
+# --------------------------------------------------------------------------- hand-checkable examples
+
+def test_popularity_orders_by_count():
+    model = PopularityRecommender().fit(TOY)
+    np.testing.assert_array_equal(model.popularity_, [3, 2, 1, 1, 1])
+    # user 4 has seen item 50 only: 10, 20, then 30 before 40 (ties broken by position)
+    assert model.recommend([4], k=4).tolist() == [[10, 20, 30, 40]]
+    assert model.recommend([1], k=2).tolist() == [[40, 50]]
+
+
+def test_item_knn_keeps_n_neighbors_per_item():
+    rng = np.random.default_rng(0)
+    r = pd.DataFrame({"user_id": rng.integers(0, 40, 400), "item_id": rng.integers(0, 25, 400)}).drop_duplicates()
+    full = ItemKNN(n_neighbors=100, shrink=0.0).fit(r).similarity_
+    for n in (1, 3, 10):
+        sim = ItemKNN(n_neighbors=n, shrink=0.0).fit(r).similarity_
+        assert np.all(np.diag(sim) == 0)
+        for j in range(sim.shape[1]):
+            kept = np.sort(sim[:, j][sim[:, j] > 0])[::-1]
+            top = np.sort(full[:, j])[::-1][:n]
+            np.testing.assert_allclose(kept[:n], top[top > 0])  # the n most similar items ...
+            if len(kept) > n:
+                assert np.all(kept[n:] == kept[n - 1])  # ... plus only those tied with the n-th
+        assert ((sim > 0).sum(axis=0) == n).any()
+
+
+def test_item_knn_cosine_by_hand():
+    # items 10 and 20 share users 1 and 2; item 10 has 3 users, item 20 has 2 -> cos = 2 / sqrt(6)
+    sim = ItemKNN(n_neighbors=4, shrink=0.0).fit(TOY).similarity_
+    assert sim[0, 1] == pytest.approx(2 / np.sqrt(6), rel=1e-6)
+    assert sim[1, 0] == pytest.approx(2 / np.sqrt(6), rel=1e-6)
+    shrunk = ItemKNN(n_neighbors=4, shrink=1.0).fit(TOY).similarity_
+    assert shrunk[0, 1] == pytest.approx(2 / (np.sqrt(6) + 1), rel=1e-6)
+
+
+def test_ease_zero_diagonal_and_closed_form():
+    model = EASE(l2=2.0).fit(TOY)
+    x = model.seen_.toarray()
+    p = np.linalg.inv(x.T @ x + 2.0 * np.eye(x.shape[1]))
+    b = np.eye(x.shape[1]) - p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    np.testing.assert_allclose(model.weights_, b, atol=1e-6)
+    assert np.all(np.diag(model.weights_) == 0)
+    np.testing.assert_allclose(model.score([1, 2]), x[:2] @ b, atol=1e-6)
+
+
+def test_implicit_als_satisfies_its_normal_equations():
+    rng = np.random.default_rng(3)
+    r = pd.DataFrame({"user_id": rng.integers(0, 30, 200), "item_id": rng.integers(0, 15, 200)}).drop_duplicates()
+    model = ImplicitALS(n_factors=3, reg=0.05, unobserved_weight=0.3, n_epochs=4, seed=0).fit(r)
+    x = model.seen_.toarray()
+    p, q = model.user_factors_.astype(float), model.item_factors_.astype(float)
+    w0, k = 0.3, 3
+    # the last half-step solved the items exactly given the users
+    for i in range(x.shape[1]):
+        watched = p[x[:, i] > 0]
+        a = w0 * p.T @ p + (1 - w0) * watched.T @ watched + 0.05 * (len(watched) + w0 * len(p)) * np.eye(k)
+        np.testing.assert_allclose(a @ q[i], watched.sum(axis=0), atol=1e-4)
+    np.testing.assert_allclose(model.score(r["user_id"].unique()[:3]), p[model._rows(r["user_id"].unique()[:3])] @ q.T,
+                               atol=1e-6)
+
+
+def test_bias_baseline_recovers_additive_ratings():
+    r = additive_ratings()
+    model = BiasBaseline(reg_user=0.0, reg_item=0.0, n_epochs=50).fit(r)
+    np.testing.assert_allclose(model.predict(r["user_id"], r["item_id"]), r["rating"], atol=1e-6)
+
+
+def test_bias_baseline_regularisation_shrinks():
+    weak = BiasBaseline(reg_user=0.0, reg_item=0.0).fit(TOY)
+    strong = BiasBaseline(reg_user=100.0, reg_item=100.0).fit(TOY)
+    assert np.abs(strong.item_bias_).max() < np.abs(weak.item_bias_).max()
+    assert np.abs(strong.item_bias_).max() < 0.1
+
+
+@pytest.mark.parametrize("make", [lambda: BiasedMF(n_factors=2, reg=0.01, n_epochs=30),
+                                  lambda: FunkSVD(n_factors=2, learning_rate=0.02, reg=0.0, n_epochs=300,
+                                                  batch_size=8)],
+                         ids=["als", "sgd"])
+def test_matrix_factorisation_fits_a_rank_one_matrix(make):
+    r = rank1_ratings()
+    model = make().fit(r)
+    error = model.predict(r["user_id"], r["item_id"]) - r["rating"]
+    assert np.sqrt(np.mean(error ** 2)) < 0.05
+    assert model.loss_[-1] <= model.loss_[0]
+    np.testing.assert_allclose(model.score([0])[0], model.predict(np.zeros(20, int), np.arange(20)), atol=1e-9)
+
+
+def test_biased_mf_unknown_ids_fall_back_to_biases():
+    model = BiasedMF(n_factors=2, reg=1.0).fit(TOY)
+    item = model.items_.positions([20])[0]
+    expected = model.global_mean_ + model.item_factors_[item, -1]  # b_i, no user bias, no factors
+    assert model.predict([99], [20])[0] == pytest.approx(expected)
+    assert model.predict([99], [999])[0] == pytest.approx(model.global_mean_)
+
+
+def test_item_knn_baseline_prediction_by_hand():
+    rng = np.random.default_rng(5)
+    r = pd.DataFrame({"user_id": rng.integers(0, 25, 300), "item_id": rng.integers(0, 12, 300)}).drop_duplicates()
+    r["rating"] = rng.integers(1, 6, len(r)).astype(float)
+    model = ItemKNNBaseline(n_neighbors=3, shrink=5.0).fit(r)
+    user, item = r["user_id"].iloc[0], 11
+    row, col = model.users_.positions([user])[0], model.items_.positions([item])[0]
+    rated, deviation = model.residuals_[row].indices, model.residuals_[row].data
+    keep = rated != col
+    rated, deviation = rated[keep], deviation[keep]
+    sim = model.similarity_[col, rated].astype(float)
+    nearest = np.argsort(-sim, kind="stable")[:3]
+    w = np.maximum(sim[nearest], 0)
+    baseline = model.global_mean_ + model.baseline_.user_bias_[row] + model.baseline_.item_bias_[col]
+    expected = baseline + (w @ deviation[nearest] / w.sum() if w.sum() > 0 else 0.0)
+    # the user's own rating of `item` (if any) is a neighbour of similarity 0: it never counts
+    assert model.predict([user], [item])[0] == pytest.approx(expected, rel=1e-6)
+    np.testing.assert_allclose(model.score([user])[0, col], expected, rtol=1e-6)
+
+
+def test_item_knn_baseline_similarity_is_shrunk_correlation():
+    r = additive_ratings(8, 4)
+    r["rating"] += np.random.default_rng(0).normal(0, 0.3, len(r))
+    model = ItemKNNBaseline(shrink=0.0, reg_user=0.0, reg_item=0.0).fit(r)
+    res = model.residuals_.toarray()
+    corr = (res[:, 0] @ res[:, 1]) / np.sqrt((res[:, 0] ** 2).sum() * (res[:, 1] ** 2).sum())
+    assert model.similarity_[0, 1] == pytest.approx(corr, rel=1e-5)
+    shrunk = ItemKNNBaseline(shrink=7.0, reg_user=0.0, reg_item=0.0).fit(r)
+    assert shrunk.similarity_[0, 1] == pytest.approx(corr * 7 / (7 + 7), rel=1e-5)  # 8 common users
+
+
+def test_rating_blend_weights_by_hand():
+    r = additive_ratings(20, 15)
+    blend = RatingBlend([BiasBaseline(0.0, 0.0, 50)], validation_size=0.2, seed=0).fit(r)
+    assert blend.weights_[0] == pytest.approx(1.0, abs=1e-6)
+    assert blend.intercept_ == pytest.approx(0.0, abs=1e-5)
+    np.testing.assert_allclose(blend.predict(r["user_id"], r["item_id"]), r["rating"], atol=1e-5)
+    members = [BiasBaseline(), BiasedMF(2, 1.0, 3)]
+    blend = RatingBlend(members).fit(rank1_ratings())
+    assert all(hasattr(m, "items_") for m in members) and blend.weights_.shape == (2,)
+    np.testing.assert_allclose(blend.score([0])[0], blend.predict(np.zeros(20, int), np.arange(20)), atol=1e-9)
+
+
+def test_score_blend_is_weighted_z_scores():
+    ease, popularity = EASE(1.0), PopularityRecommender()
+    blend = ScoreBlend([(ease, 2.0), (popularity, 1.0)]).fit(TOY)
+
+    def z(s):
+        return (s - s.mean(axis=1, keepdims=True)) / s.std(axis=1, keepdims=True)
+
+    np.testing.assert_allclose(blend.score([1, 3]), 2 * z(ease.score([1, 3])) + z(popularity.score([1, 3])), atol=1e-5)
+
+
+# --------------------------------------------------------------------------- the shared interface
+
+@pytest.mark.parametrize("make", RANKERS + RATERS)
+def test_recommend_excludes_seen_items(make):
+    items = IdIndex([10, 20, 30, 40, 50, 60])  # 60 was never rated: still recommendable
+    model = make().fit(TOY, items=items)
+    recommended = model.recommend([1, 2, 3, 4], k=3)
+    assert recommended.shape == (4, 3)
+    for user, row in zip([1, 2, 3, 4], recommended):
+        seen = set(TOY.loc[TOY["user_id"] == user, "item_id"])
+        assert not seen & set(row.tolist())
+        assert len(set(row.tolist())) == 3
+    assert model.score([1]).shape == (1, 6)
+    assert set(model.recommend([4], k=5, exclude_train=False)[0]) <= set(items.ids)
+
+
+@pytest.mark.parametrize("make", RANKERS + RATERS)
+def test_unfitted_model_raises_runtime_error(make):
+    with pytest.raises(RuntimeError, match="not fitted"):
+        make().score([1])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        make().recommend([1])
+
+
+@pytest.mark.parametrize("make", RATERS)
+def test_unfitted_rating_model_cannot_predict(make):
+    with pytest.raises(RuntimeError, match="not fitted"):
+        make().predict([1], [10])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ItemKNN(0), lambda: ItemKNN(5, -1.0), lambda: ItemKNN(2.5), lambda: EASE(0.0), lambda: EASE(-1),
+    lambda: ImplicitALS(0), lambda: ImplicitALS(reg=0.0), lambda: ImplicitALS(unobserved_weight=0.0),
+    lambda: ImplicitALS(unobserved_weight=1.5), lambda: ImplicitALS(n_epochs=0),
+    lambda: BiasBaseline(reg_user=-1.0), lambda: BiasBaseline(n_epochs=0), lambda: BiasedMF(n_factors=0),
+    lambda: BiasedMF(reg=0.0), lambda: BiasedMF(n_epochs=0), lambda: FunkSVD(learning_rate=0.0),
+    lambda: FunkSVD(reg=-0.1), lambda: FunkSVD(batch_size=0), lambda: FunkSVD(n_factors=True),
+    lambda: ItemKNNBaseline(n_neighbors=0), lambda: ItemKNNBaseline(shrink=-1.0), lambda: ItemKNNBaseline(reg_item=-1.0),
+    lambda: ScoreBlend([]), lambda: ScoreBlend([(EASE(), -1.0)]), lambda: ScoreBlend([("EASE", 1.0)]),
+    lambda: ScoreBlend([(EASE(), 0.0)]), lambda: RatingBlend([]), lambda: RatingBlend([EASE()]),
+    lambda: RatingBlend([BiasBaseline()], validation_size=1.0), lambda: EASE(float("nan")),
+])
+def test_bad_hyper_parameters_raise_value_error(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+@pytest.mark.parametrize("make", RANKERS + RATERS)
+def test_bad_input_raises_value_error(make):
+    with pytest.raises(ValueError, match="DataFrame"):
+        make().fit(TOY.to_numpy())
+    with pytest.raises(ValueError, match="lacks column"):
+        make().fit(TOY.drop(columns="item_id"))
+    with pytest.raises(ValueError, match="empty"):
+        make().fit(TOY.iloc[:0])
+
+
+@pytest.mark.parametrize("make", RATERS)
+def test_rating_models_need_finite_ratings(make):
+    with pytest.raises(ValueError, match="rating"):
+        make().fit(TOY.drop(columns="rating"))
+    with pytest.raises(ValueError):
+        make().fit(TOY.assign(rating=np.where(TOY["user_id"] == 1, np.nan, TOY["rating"])))
+
+
+def test_predict_needs_paired_ids():
+    model = BiasBaseline().fit(TOY)
+    with pytest.raises(ValueError, match="same length"):
+        model.predict([1, 2], [10])
+
+
+def test_unknown_user_cannot_be_scored():
+    with pytest.raises(ValueError, match="not in the index"):
+        EASE(1.0).fit(TOY).score([99])
+
+
+# --------------------------------------------------------------------------- evaluation
+
+def test_evaluate_top_k_by_hand():
+    train = TOY
+    # user 2 gets 30 (rank 1), 40, 50; user 4 gets 10 (rank 1), 20 (rank 2), 30
+    test = pd.DataFrame({"user_id": [2, 2, 4], "item_id": [40, 30, 20]})
+    got = evaluate_top_k(PopularityRecommender().fit(train), train, test, k=3)
+    # user 2: hits at ranks 1 (30) and 2 (40) of 2 relevant; user 4: hit at rank 2 of 1 relevant
+    d = 1 / np.log2(np.arange(2, 5))
+    expected = {"precision@3": (2 / 3 + 1 / 3) / 2, "recall@3": (1 + 1) / 2,
+                "ndcg@3": ((d[0] + d[1]) / (d[0] + d[1]) + d[1] / d[0]) / 2,
+                "map@3": ((1 + 1) / 2 + (1 / 2) / 1) / 2}
+    assert got == pytest.approx(expected)
+
+
+def test_evaluate_top_k_batches_do_not_change_the_result():
+    rng = np.random.default_rng(2)
+    r = pd.DataFrame({"user_id": rng.integers(0, 50, 600), "item_id": rng.integers(0, 30, 600)}).drop_duplicates()
+    train, test = r.iloc[:400], r.iloc[400:]
+    test = test[test["user_id"].isin(train["user_id"]) & ~test.set_index(["user_id", "item_id"]).index.isin(
+        train.set_index(["user_id", "item_id"]).index)]
+    model = EASE(5.0).fit(train, items=IdIndex(r["item_id"]))
+    assert evaluate_top_k(model, train, test, batch_size=7) == pytest.approx(evaluate_top_k(model, train, test))
+
+
+def test_relevance_matrix_needs_scorable_items():
+    with pytest.raises(ValueError, match="cannot score"):
+        relevance_matrix(pd.DataFrame({"user_id": [1], "item_id": [99]}), IdIndex([1]), IdIndex([10, 20]))
+    matrix = relevance_matrix(pd.DataFrame({"user_id": [1, 1], "item_id": [20, 20]}), IdIndex([1]), IdIndex([10, 20]))
+    np.testing.assert_array_equal(matrix.toarray(), [[0, 1]])
