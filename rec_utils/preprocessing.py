@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .constants import DTYPES, INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP, USER
+from .split import check_interactions
 
 __all__ = ["ANOMALY_CHECKS", "find_rating_anomalies", "clean_ratings", "user_rating_stats",
            "UserMeanCenterer", "mean_center"]
@@ -29,16 +30,8 @@ ANOMALY_CHECKS = ("missing", "rating_out_of_range", "timestamp_out_of_range", "d
 
 
 def _check_frame(ratings, columns=INTERACTION_COLUMNS, what: str = "ratings") -> None:
-    """Like ``split.check_interactions``, but missing values are allowed (they are what we look for)."""
-    if not isinstance(ratings, pd.DataFrame):
-        raise ValueError(f"{what} must be a pandas DataFrame with columns {list(columns)}, "
-                         f"got {type(ratings).__name__}")
-    missing = [c for c in columns if c not in ratings.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; expected {list(columns)}, "
-                         f"got {list(ratings.columns)}")
-    if ratings.empty:
-        raise ValueError(f"{what} is empty")
+    """``split.check_interactions``, with missing values allowed: they are what we look for."""
+    check_interactions(ratings, columns, what, allow_missing=True)
 
 
 def _unix_seconds(moment, default: float) -> float:

@@ -19,8 +19,13 @@ __all__ = [
 ]
 
 
-def check_interactions(ratings: pd.DataFrame, columns=(USER, ITEM), what: str = "ratings") -> None:
-    """Raise a ``ValueError`` unless ``ratings`` is a non-empty frame with ``columns``."""
+def check_interactions(ratings: pd.DataFrame, columns=(USER, ITEM), what: str = "ratings",
+                       allow_missing: bool = False) -> None:
+    """Raise a ``ValueError`` unless ``ratings`` is a non-empty frame with ``columns``.
+
+    Missing values in those columns are refused too, unless ``allow_missing`` (cleaning
+    code, which looks for them).
+    """
     if not isinstance(ratings, pd.DataFrame):
         raise ValueError(f"{what} must be a pandas DataFrame with columns {list(columns)}, "
                          f"got {type(ratings).__name__}")
@@ -30,7 +35,7 @@ def check_interactions(ratings: pd.DataFrame, columns=(USER, ITEM), what: str = 
                          f"got {list(ratings.columns)}")
     if ratings.empty:
         raise ValueError(f"{what} is empty")
-    if ratings[list(columns)].isna().any().any():
+    if not allow_missing and ratings[list(columns)].isna().any().any():
         raise ValueError(f"{what} has missing values in {list(columns)}")
 
 
