@@ -184,7 +184,7 @@ def record(name: str, value, notebook: str | None = None):
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)
-    shown = f"{plain:.4f}" if isinstance(plain, float) else plain
+    shown = f"{plain:.4g}" if isinstance(plain, float) else plain  # 4 significant digits: 3.5e-11 stays visible
     print(f"recorded {name} = {shown}", file=sys.stdout)
 
 

@@ -35,7 +35,9 @@ def test_record_merges_results(tmp_path, monkeypatch, capsys):
     content = json.loads((tmp_path / "98_test.json").read_text())
     assert content["results"] == {"ndcg@10": pytest.approx(0.25), "table": {"pop": [1, 2]}}
     assert content["quick"] is True and content["notebook"] == "98_test"
-    assert "recorded ndcg@10 = 0.2500" in capsys.readouterr().out
+    assert "recorded ndcg@10 = 0.25" in capsys.readouterr().out
+    notebook.record("tiny", 3.5e-11)
+    assert "recorded tiny = 3.5e-11" in capsys.readouterr().out
     with pytest.raises(ValueError, match="non-finite"):
         notebook.record("bad", float("nan"))
     with pytest.raises(ValueError, match="record\\(\\) takes"):
