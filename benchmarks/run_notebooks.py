@@ -16,12 +16,21 @@ it counts everything the notebook allocated, TensorFlow included. Processes a no
 starts (worker pools, distributed-training workers) add to what a machine must hold, so
 the harness also samples the kernel's whole process tree every 0.1 s with psutil and
 reports the largest total it saw ("kernel + children"). (``RUSAGE_CHILDREN`` would not do:
-a child forked from a large kernel reports the parent's pages as its own.)
+a child forked from a large kernel reports the parent's pages as its own.) Summed resident
+sizes count a shared library once per process, although the machine holds it once; where
+the system reports it (Linux), the sampler also sums the proportional set size (PSS), which
+splits each shared page between the processes that map it: that is what a container is
+charged, and the figure to compare with Binder's limit when a notebook starts workers.
+
+The machine's load average over the run is recorded too: a run that shared the cores with
+other work is slower than the same run on an idle machine, and the table says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import platform
@@ -54,19 +63,23 @@ class _TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.process = psutil.Process(pid)
         self.peak_mb = 0.0
+        self.peak_pss_mb = 0.0
         self.stopped = threading.Event()
 
     def run(self):
         while not self.stopped.is_set():
             try:
                 tree = [self.process, *self.process.children(recursive=True)]
-                total = 0
+                total = pss = 0
                 for proc in tree:
                     try:
                         total += proc.memory_info().rss
+                        if len(tree) > 1:  # PSS only matters, and is only worth its cost, with children
+                            pss += getattr(proc.memory_full_info(), "pss", 0)
                     except psutil.Error:
                         pass
                 self.peak_mb = max(self.peak_mb, total / 2**20)
+                self.peak_pss_mb = max(self.peak_pss_mb, pss / 2**20)
             except psutil.Error:
                 return
             self.stopped.wait(0.1)
@@ -87,6 +100,7 @@ def run_notebook(path: Path, timeout: int = 1200, write: bool = False) -> dict:
 
     client.on_notebook_start = start_sampling
     start = time.perf_counter()
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     try:
         client.execute()
     finally:
@@ -99,7 +113,26 @@ def run_notebook(path: Path, timeout: int = 1200, write: bool = False) -> dict:
     if write:
         nbformat.write(nb, path)
     tree_peak = max([sampler.peak_mb for sampler in samplers] + [peak["self"]])
-    return {"seconds": round(seconds, 1), "peak_mb": round(peak["self"], 1), "tree_peak_mb": round(tree_peak, 1)}
+    measured = {"seconds": round(seconds, 1), "peak_mb": round(peak["self"], 1), "tree_peak_mb": round(tree_peak, 1)}
+    pss_peak = max([sampler.peak_pss_mb for sampler in samplers] + [0.0])
+    if pss_peak > 0:
+        measured["tree_pss_mb"] = round(pss_peak, 1)
+    if load_before is not None:
+        # the 1-minute load average, before and after: above the core count, the run shared its CPUs
+        measured["load"] = round(max(load_before, os.getloadavg()[0]), 1)
+    return measured
+
+
+@contextlib.contextmanager
+def _locked_runs():
+    """Read-modify-write ``notebook_runs.json`` under a lock, so parallel runs do not lose rows."""
+    RUNS_JSON.parent.mkdir(parents=True, exist_ok=True)
+    with open(RUNS_JSON.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        runs = json.loads(RUNS_JSON.read_text()) if RUNS_JSON.exists() else {}
+        yield runs
+        RUNS_JSON.write_text(json.dumps(runs, indent=2, sort_keys=True) + "\n")
+        RUNS_MD.write_text(_render(runs))
 
 
 def _render(runs: dict) -> str:
@@ -110,15 +143,24 @@ def _render(runs: dict) -> str:
         "kernel. Budget per notebook: peak kernel memory under 1 GB (Binder's guarantee), a few minutes",
         "on 2 CPU cores.",
         "",
-        "| notebook | mode | data | wall time (s) | peak kernel memory (MB) | peak kernel + children, sampled (MB) | under 1 GB | date | machine |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Kernel + children: resident sizes summed, sampled every 0.1 s; where the notebook starts",
+        "worker processes, the proportional set size (PSS) counts their shared libraries once. Load:",
+        "the 1-minute load average during the run; above the number of CPUs, the run shared its cores",
+        "and its wall time overstates what an idle machine takes.",
+        "",
+        "| notebook | mode | data | wall time (s) | peak kernel memory (MB) | peak kernel + children, RSS (MB) | kernel + children, PSS (MB) | under 1 GB | load | date | machine |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in sorted(runs):
         r = runs[name]
         tree = r.get("tree_peak_mb")
-        worst = max(r["peak_mb"], tree or 0)
+        # with worker processes, PSS is what the machine holds; summed RSS counts shared libraries twice
+        worst = max(r["peak_mb"], r.get("tree_pss_mb") or tree or 0)
+        pss = r.get("tree_pss_mb")
+        load = r.get("load")
         lines.append(f"| {name} | {r['mode']} | {r['data']} | {r['seconds']:.1f} | {r['peak_mb']:.0f} | "
-                     f"{'—' if tree is None else f'{tree:.0f}'} | {'yes' if worst < MEMORY_LIMIT_MB else '**no**'} | "
+                     f"{'—' if tree is None else f'{tree:.0f}'} | {'—' if pss is None else f'{pss:.0f}'} | "
+                     f"{'yes' if worst < MEMORY_LIMIT_MB else '**no**'} | {'—' if load is None else load} | "
                      f"{r['date']} | {r['machine']} |")
     return "\n".join(lines) + "\n"
 
@@ -135,7 +177,6 @@ def main(argv=None) -> int:
     data = os.environ.get("REC_DATASET", "ml-100k") or "ml-100k"
     if not quick and data != "synthetic" and not os.environ.get("REC_DATA_DIR"):
         print("note: REC_DATA_DIR is not set; notebooks use data found in data/, the cache, or a download")
-    runs = json.loads(RUNS_JSON.read_text()) if RUNS_JSON.exists() else {}
     machine = f"{os.cpu_count()} CPUs, {platform.machine()}"
     failed = []
     for path in paths:
@@ -150,11 +191,10 @@ def main(argv=None) -> int:
         measured.update(mode="quick" if quick else "full", data=data, date=date.today().isoformat(),
                         machine=machine)
         if not quick:  # the table holds full-mode runs only; a quick run just prints
-            runs[path.name] = measured
-        print(f"  {measured['seconds']:.1f} s, peak {measured['peak_mb']:.0f} MB", flush=True)
-    RUNS_JSON.parent.mkdir(parents=True, exist_ok=True)
-    RUNS_JSON.write_text(json.dumps(runs, indent=2, sort_keys=True) + "\n")
-    RUNS_MD.write_text(_render(runs))
+            with _locked_runs() as runs:
+                runs[path.name] = measured
+        print(f"  {measured['seconds']:.1f} s, peak {measured['peak_mb']:.0f} MB"
+              f" (kernel + children {measured['tree_peak_mb']:.0f} MB), load {measured.get('load', '—')}", flush=True)
     if failed:
         print(f"failed: {failed}")
     return 1 if failed else 0
