@@ -16,6 +16,6 @@ os.environ.update({
     "REC_RESULTS_DIR": os.path.join(_scratch, "results"),
     "REC_CACHE_DIR": os.path.join(_scratch, "cache"),
     "MPLBACKEND": "Agg",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
 })
 os.environ.pop("REC_DATA_DIR", None)

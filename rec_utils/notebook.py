@@ -104,7 +104,11 @@ def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool
     if not notebook or not isinstance(notebook, str):
         raise ValueError("setup() needs the notebook's name, e.g. setup('01_data_exploration')")
     _current["notebook"] = notebook
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
+    # Before TensorFlow is imported. Level 3 also hides two C++ "E0000" lines TensorFlow 2.21 prints
+    # on CPUs without AVX-512 (oneDNN's DT_BOOL fallback) and for tf.data graphs under op determinism
+    # (use_unbounded_threadpool): notices about its own build, not errors in the learner's code, which
+    # still raise Python exceptions.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     random.seed(seed)
     np.random.seed(seed)
     _plot_style()
