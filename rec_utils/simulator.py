@@ -1,0 +1,295 @@
+"""A user simulator for sequential recommendation, as a ``gymnasium`` environment.
+
+Taught in ``notebooks/09_reinforcement_learning.ipynb``.
+
+Recommendation is a sequential decision problem (序贯决策问题): each recommendation changes
+the user who receives the next one. :class:`RecommendationEnv` simulates one user session
+at a time over a small catalogue. Its ground truth is a table of *like probabilities*
+(how likely each user is to enjoy each item, e.g. from
+:class:`rec_utils.synthetic.PreferenceModel`) and each item's *appeal* (how strongly it
+draws clicks whether or not the user will like it, e.g. from its popularity):
+
+* the user clicks item ``i`` with probability
+  ``((1 - appeal_weight) * like[u, i] + appeal_weight * appeal[i]) * exp(-boredom * fatigue_i)``,
+  where ``fatigue_i`` is the user's accumulated fatigue with the item's genres (boredom,
+  厌倦): showing a genre adds to it, and it decays by ``fatigue_decay`` each step, so a
+  genre not shown for a while is fresh again (novelty, 新颖性);
+* a click is a reward of 1; after a click the user enjoys the item with probability
+  ``like[u, i]``;
+* dissatisfaction builds up from clicks the user did not enjoy (weight 1) and from
+  ignored recommendations (weight ``ignore_cost``), decaying by ``dissatisfaction_decay``;
+  the user leaves with probability ``leave_base + leave_slope * dissatisfaction`` after each
+  step (``terminated``), or the session stops at ``horizon`` steps (``truncated``).
+
+A recommender that maximises the immediate click probability favours high-appeal items
+that users often do not enjoy, and loses them early; one that optimises the whole session
+does better. The observation is what a recommender could know: the user's like
+probabilities for the catalogue (its preference model's prediction), the genre fatigue,
+the dissatisfaction and the elapsed share of the horizon.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from .constants import ITEM, USER
+
+__all__ = ["RecommendationEnv", "build_catalogue", "preferences_from_mf", "Catalogue"]
+
+
+class Catalogue:
+    """The simulator's ground truth: like probabilities, appeal and genres of a small catalogue.
+
+    Parameters
+    ----------
+    like : array (n_users, n_items)
+        Probability that each user enjoys each item, in [0, 1].
+    appeal : array (n_items,)
+        Click appeal of each item, in [0, 1].
+    item_genres : array (n_items, n_genres)
+        Genre membership (0/1); each item needs at least one genre.
+    item_ids : array (n_items,), optional
+        The items' ids in the data set (default ``1..n_items``).
+    user_features : array (n_users, d), optional
+        A context vector per user for contextual bandits (default: none).
+    genre_names : sequence of str, optional
+    """
+
+    def __init__(self, like, appeal, item_genres, item_ids=None, user_features=None, genre_names=None):
+        like = np.asarray(like, dtype=np.float32)
+        appeal = np.asarray(appeal, dtype=np.float32)
+        item_genres = np.asarray(item_genres, dtype=np.float32)
+        if like.ndim != 2 or like.shape[0] < 1 or like.shape[1] < 2:
+            raise ValueError(f"like must be a 2-D (n_users, n_items) array with at least 2 items, got shape {like.shape}")
+        n_items = like.shape[1]
+        if not (np.isfinite(like).all() and like.min() >= 0 and like.max() <= 1):
+            raise ValueError("like must hold probabilities in [0, 1]")
+        if appeal.shape != (n_items,) or not (appeal.min() >= 0 and appeal.max() <= 1):
+            raise ValueError(f"appeal must be {n_items} numbers in [0, 1], got shape {appeal.shape}")
+        if item_genres.ndim != 2 or item_genres.shape[0] != n_items:
+            raise ValueError(f"item_genres must have one row per item ({n_items}), got shape {item_genres.shape}")
+        if (item_genres.sum(axis=1) <= 0).any():
+            raise ValueError("every item needs at least one genre in item_genres")
+        self.like, self.appeal, self.item_genres = like, appeal, item_genres
+        self.item_ids = np.arange(1, n_items + 1) if item_ids is None else np.asarray(item_ids)
+        if user_features is not None:
+            user_features = np.asarray(user_features, dtype=np.float32)
+            if user_features.ndim != 2 or user_features.shape[0] != like.shape[0]:
+                raise ValueError(f"user_features must have one row per user ({like.shape[0]}), "
+                                 f"got shape {user_features.shape}")
+        self.user_features = user_features
+        self.genre_names = tuple(genre_names) if genre_names is not None else tuple(
+            f"genre {g}" for g in range(item_genres.shape[1]))
+
+    @property
+    def n_users(self) -> int:
+        return self.like.shape[0]
+
+    @property
+    def n_items(self) -> int:
+        return self.like.shape[1]
+
+    def __repr__(self) -> str:
+        return f"Catalogue({self.n_users} users x {self.n_items} items, {self.item_genres.shape[1]} genres)"
+
+
+def preferences_from_mf(model, noise: float = 0.9):
+    """Turn a fitted :class:`rec_utils.baselines.BiasedMF` into a ``PreferenceModel``.
+
+    Real data has no ground truth; a matrix factorisation fitted on it is the next best
+    thing. The model's predicted rating becomes the latent appetite, and ratings are read
+    off with Gaussian noise ``noise`` and cut-points halfway between the stars, so
+    ``like_probability`` is P(rating >= 4) under the fitted model. Users and items are
+    addressed by position + 1 in the model's ``users_`` / ``items_`` indexes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rec_utils.baselines import BiasedMF
+    >>> r = pd.DataFrame({"user_id": [1, 1, 2, 2], "item_id": [1, 2, 1, 2], "rating": [5.0, 1.0, 4.0, 2.0]})
+    >>> truth = preferences_from_mf(BiasedMF(n_factors=1, reg=0.01).fit(r), noise=0.5)
+    >>> bool(truth.like_probability([1], [1])[0] > truth.like_probability([1], [2])[0])
+    True
+    """
+    from .synthetic import PreferenceModel
+
+    if not hasattr(model, "user_factors_"):
+        raise ValueError("preferences_from_mf needs a fitted BiasedMF (call .fit first)")
+    if not noise > 0:
+        raise ValueError(f"noise must be positive, got {noise}")
+    k = model.n_factors
+    p, q = model.user_factors_, model.item_factors_
+    return PreferenceModel(
+        user_factors=p[:, :k].astype(np.float32), item_factors=q[:, :k].astype(np.float32),
+        user_bias=p[:, k].astype(np.float32), item_bias=q[:, k + 1].astype(np.float32),
+        global_mean=float(model.global_mean_), cutpoints=np.array([1.5, 2.5, 3.5, 4.5]), noise=float(noise),
+        item_popularity=np.full(q.shape[0], 1.0 / q.shape[0]), genre_names=())
+
+
+def build_catalogue(data, preferences, n_items: int = 20, min_ratings: int = 20, seed: int = 0) -> Catalogue:
+    """A small simulator catalogue drawn from a data set and a preference model.
+
+    Picks ``n_items`` items with at least ``min_ratings`` ratings, spread evenly over their
+    popularity ranks; an item's appeal is its popularity percentile within the catalogue
+    (popular items draw clicks); like probabilities come from
+    ``preferences.like_probability``; user features are the model's user factors and bias
+    plus a constant 1 (the context of a contextual bandit).
+
+    ``preferences`` addresses users and items as ``1..n`` in the order of
+    ``data.users.user_id`` and ``data.items.item_id`` (sorted), as both the synthetic truth
+    and :func:`preferences_from_mf` on a model fitted with those indexes do.
+    """
+    if n_items < 2:
+        raise ValueError(f"n_items must be at least 2, got {n_items}")
+    counts = data.ratings[ITEM].value_counts()
+    item_ids = np.sort(data.items[ITEM].to_numpy())
+    user_ids = np.sort(data.users[USER].to_numpy())
+    popularity = counts.reindex(item_ids, fill_value=0).to_numpy()
+    has_genre = data.genre_matrix().reindex(item_ids, fill_value=0).to_numpy().sum(axis=1) > 0
+    eligible = np.flatnonzero((popularity >= min_ratings) & has_genre)
+    if len(eligible) < n_items:
+        raise ValueError(f"only {len(eligible)} items have {min_ratings}+ ratings; need {n_items}")
+    by_popularity = eligible[np.argsort(-popularity[eligible], kind="stable")]
+    rng = np.random.default_rng(seed)
+    strata = np.array_split(by_popularity, n_items)
+    chosen = np.sort(np.array([rng.choice(s) for s in strata]))
+    rank = np.argsort(np.argsort(popularity[chosen], kind="stable"), kind="stable")
+    appeal = (rank + 0.5) / n_items  # popularity percentile within the catalogue
+    genre_frame = data.genre_matrix().reindex(item_ids[chosen], fill_value=0)
+    genre_flags = genre_frame.to_numpy(np.float32)
+    keep = genre_flags.sum(axis=0) > 0
+    users = np.arange(1, len(user_ids) + 1)
+    like = preferences.like_probability(users[:, None], (chosen + 1)[None, :]).astype(np.float32)
+    features = np.hstack([preferences.user_factors, preferences.user_bias[:, None],
+                          np.ones((len(user_ids), 1), np.float32)]).astype(np.float32)
+    names = np.asarray(genre_frame.columns)[keep]
+    return Catalogue(like=like, appeal=appeal.astype(np.float32), item_genres=genre_flags[:, keep],
+                     item_ids=item_ids[chosen], user_features=features, genre_names=names)
+
+
+class RecommendationEnv(gym.Env):
+    """A session with one simulated user: recommend an item per step, observe a click.
+
+    Parameters
+    ----------
+    catalogue : Catalogue
+        The ground truth (see the module docstring).
+    horizon : int
+        Maximum session length (steps).
+    appeal_weight : float
+        Share of the click probability that comes from the item's appeal, in [0, 1].
+    boredom : float
+        How strongly genre fatigue lowers the click probability.
+    fatigue_decay : float
+        Per-step decay of genre fatigue, in [0, 1).
+    ignore_cost, dissatisfaction_decay, leave_base, leave_slope : float
+        Dissatisfaction and leaving, see the module docstring.
+    users : array of int, optional
+        Positions (0-based) of the users sessions are drawn from (default: all).
+
+    Examples
+    --------
+    >>> cat = Catalogue(like=[[0.9, 0.1]], appeal=[0.2, 0.8], item_genres=[[1, 0], [0, 1]])
+    >>> env = RecommendationEnv(cat, horizon=5)
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.shape, int(env.action_space.n)
+    ((6,), 2)
+    >>> env.click_probabilities().round(2).tolist()  # the appealing item draws more clicks
+    [0.41, 0.59]
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, catalogue: Catalogue, horizon: int = 50, appeal_weight: float = 0.7,
+                 boredom: float = 0.6, fatigue_decay: float = 0.6, ignore_cost: float = 0.0,
+                 dissatisfaction_decay: float = 0.8, leave_base: float = 0.01, leave_slope: float = 0.25,
+                 users=None):
+        if not isinstance(catalogue, Catalogue):
+            raise TypeError(f"catalogue must be a Catalogue, got {type(catalogue).__name__}")
+        if int(horizon) != horizon or horizon < 1:
+            raise ValueError(f"horizon must be a positive integer, got {horizon}")
+        for name, value in {"appeal_weight": appeal_weight, "leave_base": leave_base}.items():
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must lie in [0, 1], got {value}")
+        for name, value in {"fatigue_decay": fatigue_decay, "dissatisfaction_decay": dissatisfaction_decay}.items():
+            if not 0 <= value < 1:
+                raise ValueError(f"{name} must lie in [0, 1), got {value}")
+        for name, value in {"boredom": boredom, "ignore_cost": ignore_cost, "leave_slope": leave_slope}.items():
+            if value < 0:
+                raise ValueError(f"{name} must be non-negative, got {value}")
+        self.catalogue = catalogue
+        self.horizon = int(horizon)
+        self.appeal_weight, self.boredom, self.fatigue_decay = appeal_weight, boredom, fatigue_decay
+        self.ignore_cost, self.dissatisfaction_decay = ignore_cost, dissatisfaction_decay
+        self.leave_base, self.leave_slope = leave_base, leave_slope
+        self.users = np.arange(catalogue.n_users) if users is None else np.asarray(users, dtype=np.int64)
+        if self.users.size == 0 or self.users.min() < 0 or self.users.max() >= catalogue.n_users:
+            raise ValueError(f"users must be positions in 0..{catalogue.n_users - 1}")
+        genres = catalogue.item_genres
+        self._genre_share = genres / genres.sum(axis=1, keepdims=True)  # fatigue an item adds to each genre
+        self._genre_mask = (genres > 0).astype(np.float32)
+        n_items, n_genres = genres.shape
+        max_fatigue = 1.0 / (1.0 - fatigue_decay)
+        max_dissatisfaction = max(1.0, ignore_cost) / (1.0 - dissatisfaction_decay)
+        low = np.concatenate([np.zeros(n_items + n_genres + 2)]).astype(np.float32)
+        high = np.concatenate([np.ones(n_items), np.full(n_genres, max_fatigue),
+                               [max_dissatisfaction, 1.0]]).astype(np.float32)
+        self.observation_space = spaces.Box(low=low, high=high, dtype=np.float32)
+        self.action_space = spaces.Discrete(n_items)
+        self._user, self._fatigue, self._dissatisfaction, self._t = 0, np.zeros(n_genres), 0.0, 0
+
+    @property
+    def user(self) -> int:
+        """Position of the current session's user."""
+        return self._user
+
+    def _observation(self) -> np.ndarray:
+        return np.concatenate([self.catalogue.like[self._user], self._fatigue,
+                               [self._dissatisfaction, self._t / self.horizon]]).astype(np.float32)
+
+    def click_probabilities(self) -> np.ndarray:
+        """P(click) of every item for the current user in the current state."""
+        like = self.catalogue.like[self._user].astype(np.float64)
+        attraction = (1 - self.appeal_weight) * like + self.appeal_weight * self.catalogue.appeal
+        fatigue = (self._genre_mask @ self._fatigue) / self._genre_mask.sum(axis=1)
+        return attraction * np.exp(-self.boredom * fatigue)
+
+    def initial_click_probabilities(self) -> np.ndarray:
+        """P(click) of every item for every user at the start of a session (no fatigue), float64.
+
+        The reward table of the one-step (bandit) view of the simulator.
+        """
+        like = self.catalogue.like.astype(np.float64)
+        return (1 - self.appeal_weight) * like + self.appeal_weight * self.catalogue.appeal[None, :]
+
+    def reset(self, *, seed=None, options=None):
+        """Start a session; ``options={"user": position}`` picks the user, else one is drawn."""
+        super().reset(seed=seed)
+        if options and "user" in options:
+            self._user = int(options["user"])
+            if not 0 <= self._user < self.catalogue.n_users:
+                raise ValueError(f"user must be a position in 0..{self.catalogue.n_users - 1}, got {self._user}")
+        else:
+            self._user = int(self.np_random.choice(self.users))
+        self._fatigue = np.zeros(self.catalogue.item_genres.shape[1])
+        self._dissatisfaction, self._t = 0.0, 0
+        return self._observation(), {"user": self._user}
+
+    def step(self, action):
+        if not self.action_space.contains(action):
+            raise ValueError(f"action must be an item position in 0..{self.action_space.n - 1}, got {action!r}")
+        action = int(action)
+        p_click = float(self.click_probabilities()[action])
+        clicked = bool(self.np_random.random() < p_click)
+        enjoyed = clicked and bool(self.np_random.random() < self.catalogue.like[self._user, action])
+        regret = (1.0 if clicked and not enjoyed else 0.0) + (0.0 if clicked else self.ignore_cost)
+        self._dissatisfaction = self.dissatisfaction_decay * self._dissatisfaction + regret
+        self._fatigue = self.fatigue_decay * self._fatigue + self._genre_share[action]
+        self._t += 1
+        p_leave = min(1.0, self.leave_base + self.leave_slope * self._dissatisfaction)
+        terminated = bool(self.np_random.random() < p_leave)
+        truncated = self._t >= self.horizon and not terminated
+        info = {"user": self._user, "click_probability": p_click, "enjoyed": enjoyed, "leave_probability": p_leave}
+        return self._observation(), float(clicked), terminated, truncated, info
