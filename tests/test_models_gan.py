@@ -1,0 +1,204 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("tensorflow")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from rec_utils.models.gan import (CFGAN, build_cfgan_discriminator, build_cfgan_generator,  # noqa: E402
+                                  build_toy_discriminator, build_toy_generator, cfgan_masks, cfgan_train_steps,
+                                  discriminator_loss, generator_loss, mode_coverage, ring_centres,
+                                  ring_of_gaussians, sliced_wasserstein)
+
+
+def _planted(n_users=40, n_items=30, seed=0):
+    rng = np.random.default_rng(seed)
+    same = (np.arange(n_users) % 2)[:, None] == (np.arange(n_items) % 2)[None, :]
+    users, items = np.nonzero(rng.random((n_users, n_items)) < np.where(same, 0.5, 0.05))
+    return pd.DataFrame({"user_id": users + 1, "item_id": items + 1, "rating": 5.0})
+
+
+# --------------------------------------------------------------------------- toy data and judges
+
+def test_ring_of_gaussians_is_seeded_and_on_the_ring():
+    a, b = ring_of_gaussians(500, seed=3), ring_of_gaussians(500, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (500, 2) and a.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1).mean(), 2.0, atol=0.01)
+    centres = ring_centres(8, 2.0)
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 2.0, rtol=1e-6)
+    assert mode_coverage(a, centres, 0.05)["modes_covered"] == 8
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: ring_of_gaussians(0), "n must"), (lambda: ring_of_gaussians(5, std=0), "std"),
+    (lambda: ring_centres(0), "n_modes"), (lambda: ring_centres(4, radius=-1.0), "radius"),
+])
+def test_ring_rejects_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_sliced_wasserstein_is_zero_for_the_same_cloud_and_grows_with_a_shift():
+    a = ring_of_gaussians(400, seed=0)
+    assert sliced_wasserstein(a, a[::-1]) == 0.0
+    near, far = sliced_wasserstein(a, a + 0.1), sliced_wasserstein(a, a + 1.0)
+    assert 0 < near < far
+    np.testing.assert_allclose(sliced_wasserstein(a, a + 1.0), sliced_wasserstein(a + 1.0, a))
+    # on a line the distance of a shift is the shift: the mean |cos| of random directions times |shift|
+    one_d = np.random.default_rng(1).normal(size=(300, 1))
+    np.testing.assert_allclose(sliced_wasserstein(one_d, one_d + 0.7), 0.7, rtol=1e-9)
+
+
+def test_sliced_wasserstein_rejects_bad_input():
+    with pytest.raises(ValueError, match="same shape"):
+        sliced_wasserstein(np.zeros((3, 2)), np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="2-D"):
+        sliced_wasserstein(np.zeros(3), np.zeros(3))
+    with pytest.raises(ValueError, match="finite"):
+        sliced_wasserstein(np.full((2, 2), np.nan), np.zeros((2, 2)))
+
+
+def test_mode_coverage_sees_a_collapse():
+    centres = ring_centres(8, 2.0)
+    collapsed = centres[[0]] + np.random.default_rng(0).normal(0, 0.05, (1000, 2))
+    found = mode_coverage(collapsed, centres, 0.05)
+    assert found["modes_covered"] == 1 and found["high_quality_share"] > 0.95
+    assert sum(found["points_per_mode"]) <= 1000
+    with pytest.raises(ValueError, match="dimension"):
+        mode_coverage(np.zeros((5, 3)), centres, 0.05)
+    with pytest.raises(ValueError, match="std"):
+        mode_coverage(collapsed, centres, 0.0)
+
+
+# --------------------------------------------------------------------------- toy players and losses
+
+def test_toy_players_have_the_documented_shapes_and_are_seeded():
+    generator, discriminator = build_toy_generator(4, 16, 2, seed=1), build_toy_discriminator(2, 16, 2, seed=1)
+    assert generator.output.shape == (None, 2) and discriminator.output.shape == (None, 1)
+    assert generator.count_params() == (4 * 16 + 16) + (16 * 16 + 16) + (16 * 2 + 2)
+    again = build_toy_generator(4, 16, 2, seed=1)
+    for a, b in zip(generator.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="noise_dim"):
+        build_toy_generator(0)
+    with pytest.raises(ValueError, match="depth"):
+        build_toy_discriminator(2, 8, 0)
+
+
+def test_losses_match_their_formulas_and_gradients():
+    logits = np.array([-4.0, -1.0, 0.0, 2.0], dtype=np.float32)
+    d = 1 / (1 + np.exp(-logits.astype(np.float64)))
+    np.testing.assert_allclose(float(discriminator_loss(logits, logits)), np.mean(-np.log(d)) + np.mean(-np.log(1 - d)), rtol=1e-5)
+    np.testing.assert_allclose(float(generator_loss(logits)), np.mean(-np.log(d)), rtol=1e-5)
+    np.testing.assert_allclose(float(generator_loss(logits, saturating=True)), np.mean(np.log(1 - d)), rtol=1e-5)
+    variable = tf.Variable(logits)
+    for saturating, expected in ((True, d), (False, 1 - d)):
+        with tf.GradientTape() as tape:
+            loss = generator_loss(variable, saturating=saturating) * len(logits)
+        np.testing.assert_allclose(np.abs(tape.gradient(loss, variable).numpy()), expected, rtol=1e-4)
+    with pytest.raises(ValueError, match="saturating"):
+        generator_loss(logits, saturating="yes")
+
+
+# --------------------------------------------------------------------------- CFGAN pieces
+
+def test_cfgan_networks_have_the_documented_shapes_and_are_seeded():
+    generator = build_cfgan_generator(12, (6,), seed=0)
+    discriminator = build_cfgan_discriminator(12, (5,), seed=0)
+    out = np.asarray(generator(np.eye(12, dtype=np.float32)[:3]))
+    assert out.shape == (3, 12) and ((out > 0) & (out < 1)).all()
+    logit = discriminator({"purchase_vector": out, "history": np.eye(12, dtype=np.float32)[:3]})
+    assert tuple(logit.shape) == (3, 1)
+    assert discriminator.count_params() == (24 * 5 + 5) + (5 + 1)
+    for a, b in zip(generator.get_weights(), build_cfgan_generator(12, (6,), seed=0).get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: build_cfgan_generator(0), "n_items"), (lambda: build_cfgan_generator(5, ()), "hidden"),
+    (lambda: build_cfgan_discriminator(5, (4, 0)), "hidden"), (lambda: build_cfgan_discriminator(2.5), "n_items"),
+])
+def test_cfgan_builders_reject_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_masks_sample_only_non_purchased_items_at_the_asked_rate():
+    history = (np.random.default_rng(0).random((200, 50)) < 0.2).astype(np.float32)
+    zr, pm = cfgan_masks(history, 0.7, 0.3, np.random.default_rng(1))
+    assert not (zr * history).any() and not (pm * history).any()
+    unseen = history == 0
+    np.testing.assert_allclose(zr[unseen].mean(), 0.7, atol=0.02)
+    np.testing.assert_allclose(pm[unseen].mean(), 0.3, atol=0.02)
+    with pytest.raises(ValueError, match="zr_ratio"):
+        cfgan_masks(history, 1.5, 0.3, np.random.default_rng(1))
+    with pytest.raises(ValueError, match="2-D"):
+        cfgan_masks(history[0], 0.5, 0.3, np.random.default_rng(1))
+
+
+def test_train_steps_move_both_networks():
+    generator, discriminator = build_cfgan_generator(10, (4,), seed=0), build_cfgan_discriminator(10, (4,), seed=1)
+    before = [w.copy() for w in generator.get_weights() + discriminator.get_weights()]
+    d_step, g_step = cfgan_train_steps(generator, discriminator, keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    history = np.eye(10, dtype=np.float32)[:4]
+    masks = cfgan_masks(history, 0.5, 0.5, np.random.default_rng(0))
+    loss, accuracy = d_step(history, *masks)
+    assert np.isfinite(float(loss)) and 0 <= float(accuracy) <= 1
+    g_step(history, *masks)
+    after = generator.get_weights() + discriminator.get_weights()
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+    with pytest.raises(ValueError, match="zr_weight"):
+        cfgan_train_steps(generator, discriminator, None, None, zr_weight=-1.0)
+    with pytest.raises(ValueError, match="adversarial"):
+        cfgan_train_steps(generator, discriminator, None, None, adversarial="no")
+
+
+# --------------------------------------------------------------------------- the recommender
+
+def test_cfgan_fits_scores_and_is_deterministic():
+    ratings = _planted()
+    settings = dict(generator_hidden=(8,), discriminator_hidden=(4,), epochs=3, batch_size=16, seed=3)
+    a = CFGAN(**settings).fit(ratings)
+    b = CFGAN(**settings).fit(ratings)
+    scores = a.score([1, 2, 3])
+    assert scores.shape == (3, ratings["item_id"].nunique()) and scores.dtype == np.float32
+    np.testing.assert_array_equal(scores, b.score([1, 2, 3]))
+    assert len(a.history_["discriminator_accuracy"]) == 3 and a.best_epoch_ == 3
+    assert a.recommend([1], k=2).shape == (1, 2)
+
+
+def test_a_tiny_fit_lowers_the_loss_and_learns_the_history():
+    ratings = _planted()
+    model = CFGAN(generator_hidden=(16,), discriminator_hidden=(4,), epochs=15, batch_size=8, learning_rate=1e-2,
+                  adversarial=False, seed=0).fit(ratings)
+    losses = model.history_["generator_loss"]
+    assert losses[-1] < 0.5 * losses[0]
+    assert model.history_["output_on_history"][-1] > model.history_["output_elsewhere"][-1] + 0.3
+
+
+def test_validation_keeps_the_best_epoch():
+    ratings = _planted()
+    train, valid = ratings.iloc[::4 * 1].pipe(lambda r: (ratings.drop(r.index), r))
+    model = CFGAN(generator_hidden=(8,), discriminator_hidden=(4,), epochs=4, batch_size=16, eval_every=2,
+                  eval_k=5, seed=0).fit(train, validation=valid)
+    assert model.history_["validation_epoch"] == [2, 4]
+    assert model.best_epoch_ == [2, 4][int(np.argmax(model.history_["validation_ndcg"]))]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"epochs": 0}, "epochs"), ({"batch_size": 1.5}, "batch_size"), ({"learning_rate": 0.0}, "learning_rate"),
+    ({"discriminator_learning_rate": -1.0}, "discriminator_learning_rate"), ({"zr_ratio": 2.0}, "zr_ratio"),
+    ({"pm_ratio": -0.1}, "pm_ratio"), ({"zr_weight": -1.0}, "zr_weight"), ({"adversarial": 1}, "adversarial"),
+    ({"generator_hidden": ()}, "generator_hidden"), ({"eval_every": 0}, "eval_every"), ({"seed": 1.5}, "seed"),
+])
+def test_cfgan_rejects_bad_hyper_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        CFGAN(**kwargs)
+
+
+def test_cfgan_must_be_fitted_before_scoring():
+    with pytest.raises(RuntimeError, match="not fitted"):
+        CFGAN().score([1])
