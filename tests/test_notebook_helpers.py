@@ -52,3 +52,21 @@ def test_generated_parts_are_current():
 def test_links_use_the_one_slug():
     assert course.REPO_SLUG in course.colab_url("01_data_exploration.ipynb")
     assert course.binder_url().startswith(f"https://mybinder.org/v2/gh/{course.REPO_SLUG}/")
+
+
+def test_free_memory_returns_memory_of_a_dropped_model():
+    import sys
+
+    from rec_utils.notebook import _resident_mb, free_memory
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the release measurement reads /proc")
+    import keras
+
+    model = keras.Sequential([keras.Input((2000,)), keras.layers.Dense(2000), keras.layers.Dense(1)])
+    model.compile("adam", "mse")  # 4M weights plus Adam's two slots: about 48 MB
+    model.optimizer.build(model.trainable_variables)
+    grown = _resident_mb()
+    del model
+    released = free_memory()
+    assert released > 0 and _resident_mb() < grown
