@@ -1,0 +1,446 @@
+"""SASRec: self-attentive sequential recommendation in Keras, and its sequence-to-sequence training data.
+
+Taught in ``notebooks/10_large_models_and_scaling.ipynb``, which writes scaled dot-product
+attention with a causal mask in NumPy, checks it against ``keras.layers.MultiHeadAttention``
+and then builds the model of Kang & McAuley, "Self-Attentive Sequential Recommendation"
+(ICDM 2018) block by block.
+
+Conventions are those of :mod:`rec_utils.models.sequential`: items enter as **tokens**
+(``position in the item index + 1``, ``0`` = padding), sequences are padded on the left so
+the most recent item is in the last column, and the network predicts the next item's
+*position* (``token - 1``).
+
+* :func:`build_sasrec` — the model; it maps ``(batch, max_len)`` tokens to next-item logits
+  over the ``n_items`` items, read at the last position, so it drops into the same
+  evaluation code as :func:`rec_utils.models.sequential.build_gru4rec` (scores are logits
+  rather than probabilities, which ranks items in the same order).
+* :func:`sequence_training_model` — the same layers read at *every* position: the training
+  model of the paper, one next-item loss per position of each sequence
+  (:func:`masked_next_item_loss`, which skips padding).
+* :func:`causal_attention_mask` — which positions each position may attend to.
+* :func:`next_item_sequences` — the training windows for it: each history cut into
+  ``max_len``-long pieces, with the item that follows every position as its target.
+* :func:`sequence_dataset` — a ``tf.data`` pipeline of those windows for ``fit``;
+* :func:`attention_weights` — the causal self-attention weights of every block.
+* :func:`training_flops` — the ``6 · parameters · tokens`` estimate of training compute.
+
+TensorFlow is imported only when a model is built, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+from ..split import IdIndex
+
+__all__ = ["build_sasrec", "sequence_training_model", "masked_next_item_loss", "next_item_sequences",
+           "sequence_dataset", "attention_weights", "training_flops", "causal_attention_mask"]
+
+
+def _positive_int(name: str, value) -> int:
+    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- data
+
+def causal_attention_mask(tokens) -> np.ndarray:
+    """Which keys each query may attend to: earlier or same positions that are not padding.
+
+    A padding position attends to itself only, so that every row of the attention has at
+    least one allowed key (its output is zeroed afterwards anyway).
+
+    Parameters
+    ----------
+    tokens : array of int, shape (batch, max_len)
+        Left-padded item tokens, 0 = padding.
+
+    Returns
+    -------
+    ndarray of bool, shape (batch, max_len, max_len)
+        ``mask[b, i, j]`` is True when query position ``i`` may attend to key position ``j``.
+
+    Examples
+    --------
+    >>> causal_attention_mask([[0, 5, 7]]).astype(int)[0].tolist()
+    [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
+    """
+    tokens = np.asarray(tokens)
+    if tokens.ndim != 2:
+        raise ValueError(f"tokens must be 2-D (batch x max_len), got shape {tokens.shape}")
+    length = tokens.shape[1]
+    earlier = np.tril(np.ones((length, length), dtype=bool))
+    return earlier[None] & ((tokens != 0)[:, None, :] | np.eye(length, dtype=bool)[None])
+
+
+def next_item_sequences(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = None, stride: int | None = None):
+    """Sequence-to-sequence training windows: tokens, and the next item at every position.
+
+    Each user's time-ordered history ``t_1 .. t_n`` becomes input ``t_1 .. t_{n-1}`` with
+    targets ``t_2 .. t_n`` (every position predicts the item that follows it), cut from the
+    most recent end into windows of ``max_len`` positions; the oldest window of a user is
+    left-padded (token 0, target -1). Every training interaction except each user's first is
+    the target of exactly one position, as in :func:`rec_utils.models.sequential.next_item_examples`,
+    but a position sees only the earlier items of its own window.
+
+    With ``stride < max_len`` the windows overlap: one ends every ``stride`` positions. A
+    position in the overlap sits near the end of the older window (many items before it) and
+    near the start of the newer one (few), so the newer window drops its target: every window
+    but a user's oldest keeps targets only in its last ``stride`` positions. Every target is
+    still trained once, now with at least ``max_len - stride`` earlier items in view (where the
+    history has them), at about ``max_len / stride`` times the cost.
+
+    Parameters
+    ----------
+    ratings : DataFrame
+        Interactions with ``user_id, item_id, timestamp``.
+    max_len : int
+        Window length.
+    items : IdIndex, optional
+        The item vocabulary (default: the items in ``ratings``); token = position + 1.
+    stride : int, optional
+        Positions between the ends of consecutive windows, 1..max_len (default ``max_len``:
+        no overlap).
+
+    Returns
+    -------
+    inputs : ndarray of int32, shape (n_windows, max_len)
+        Tokens, 0 for padding.
+    targets : ndarray of int32, shape (n_windows, max_len)
+        Position of the next item in ``items`` (token - 1), -1 where the input is padding.
+    user_ids : ndarray, shape (n_windows,)
+        Whose history each window comes from.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"user_id": [1, 1, 1, 1], "item_id": [10, 20, 30, 40],
+    ...                   "timestamp": [1, 2, 3, 4]})
+    >>> inputs, targets, users = next_item_sequences(r, max_len=2)
+    >>> inputs.tolist(), targets.tolist(), users.tolist()
+    ([[0, 1], [2, 3]], [[-1, 1], [2, 3]], [1, 1])
+    """
+    from .sequential import _tokens_and_starts, _windows
+
+    max_len = _positive_int("max_len", max_len)
+    stride = max_len if stride is None else _positive_int("stride", stride)
+    if stride > max_len:
+        raise ValueError(f"stride must be at most max_len={max_len}, got {stride}")
+    tokens, users, starts = _tokens_and_starts(ratings, items)
+    ends = np.r_[starts[1:], len(tokens)]
+    window_ends, window_firsts = [], []
+    for first, end in zip(starts, ends):
+        # input positions first .. end-2 predict first+1 .. end-1; windows are cut from the newest end
+        last_inputs = np.arange(end - 1, first, -stride)
+        window_ends.append(last_inputs)
+        window_firsts.append(np.full(len(last_inputs), first))
+    window_ends = np.concatenate(window_ends).astype(np.int64)
+    window_firsts = np.concatenate(window_firsts).astype(np.int64)
+    order = np.argsort(window_ends, kind="stable")
+    window_ends, window_firsts = window_ends[order], window_firsts[order]
+    inputs = _windows(tokens, window_ends, window_firsts, max_len)
+    targets = _windows(tokens, window_ends + 1, window_firsts + 1, max_len).astype(np.int32) - 1
+    targets[inputs == 0] = -1
+    if stride < max_len:
+        # positions already covered, with more context, by the next older window of the same user
+        has_older = window_ends - stride > window_firsts
+        targets[has_older, :max_len - stride] = -1
+    return inputs, targets, users[window_ends]
+
+
+def sequence_dataset(inputs, targets, batch_size: int = 128, shuffle: bool = False, seed: int = 0):
+    """A ``tf.data`` pipeline of (windows, per-position targets) batches for ``fit``.
+
+    Like :func:`rec_utils.models.sequential.next_item_dataset`, but the targets are a
+    ``(n, max_len)`` array (one next item per position, -1 = no target). With
+    ``shuffle=True`` the rows are permuted once (seeded), batched, and the batch order is
+    reshuffled every epoch.
+
+    Examples
+    --------
+    >>> dataset = sequence_dataset(np.zeros((5, 3), np.int32), np.zeros((5, 3), np.int32), batch_size=2)  # doctest: +SKIP
+    >>> [tuple(y.shape) for _, y in dataset]  # doctest: +SKIP
+    [(2, 3), (2, 3), (1, 3)]
+    """
+    import tensorflow as tf
+
+    _positive_int("batch_size", batch_size)
+    inputs = np.asarray(inputs, dtype=np.int32)
+    targets = np.asarray(targets, dtype=np.int32)
+    if inputs.ndim != 2 or targets.shape != inputs.shape:
+        raise ValueError(f"inputs and targets must be 2-D arrays of the same shape, got {inputs.shape} and "
+                         f"{targets.shape}")
+    order = np.random.default_rng(seed).permutation(len(inputs)) if shuffle else np.arange(len(inputs))
+    batches = tf.data.Dataset.from_tensor_slices((inputs[order], targets[order])).batch(batch_size)
+    if shuffle:
+        batches = batches.shuffle(-(-len(inputs) // batch_size), seed=seed, reshuffle_each_iteration=True)
+    return batches.prefetch(1)
+
+
+def training_flops(n_parameters: int, n_tokens: int) -> float:
+    """Training compute by the usual rule: ``6 · parameters · tokens`` floating-point operations.
+
+    Two operations per parameter and token for the forward pass (a multiply and an add),
+    four for the backward pass (Kaplan et al., "Scaling Laws for Neural Language Models",
+    2020). Embedding lookups are not multiplications, so for an item-embedding-heavy
+    recommender the rule over-counts; it is a yardstick for comparing sizes, not a measurement.
+
+    >>> training_flops(1_000, 50)
+    300000.0
+    """
+    return 6.0 * _positive_int("n_parameters", n_parameters) * _positive_int("n_tokens", n_tokens)
+
+
+# --------------------------------------------------------------------------- Keras
+
+def _layers():
+    """The custom layers, defined on first use so that importing this module never imports Keras."""
+    global _LAYERS
+    if _LAYERS is None:
+        import keras
+
+        @keras.saving.register_keras_serializable(package="rec_utils")
+        class CausalPaddingMask(keras.layers.Layer):
+            """(batch, L) tokens -> (batch, L, L) bool mask; see :func:`causal_attention_mask`."""
+
+            def call(self, tokens):
+                length = keras.ops.shape(tokens)[1]
+                positions = keras.ops.arange(length)
+                earlier = positions[None, :, None] >= positions[None, None, :]
+                same = positions[None, :, None] == positions[None, None, :]
+                real_key = keras.ops.not_equal(tokens, 0)[:, None, :]
+                return keras.ops.logical_and(earlier, keras.ops.logical_or(real_key, same))
+
+            def compute_output_shape(self, input_shape):
+                return (input_shape[0], input_shape[1], input_shape[1])
+
+        @keras.saving.register_keras_serializable(package="rec_utils")
+        class PaddingMask(keras.layers.Layer):
+            """(batch, L) tokens -> (batch, L, 1) float: 1 for items, 0 for padding."""
+
+            def call(self, tokens):
+                return keras.ops.cast(keras.ops.not_equal(tokens, 0), "float32")[:, :, None]
+
+            def compute_output_shape(self, input_shape):
+                return (input_shape[0], input_shape[1], 1)
+
+        @keras.saving.register_keras_serializable(package="rec_utils")
+        class PositionEmbedding(keras.layers.Layer):
+            """Adds a learned vector per position (0 = oldest column) to a (batch, L, d) input."""
+
+            def __init__(self, max_len, **kwargs):
+                super().__init__(**kwargs)
+                self.max_len = max_len
+
+            def build(self, input_shape):
+                self.positions = self.add_weight(shape=(self.max_len, input_shape[-1]), name="positions",
+                                                 initializer=keras.initializers.RandomNormal(stddev=0.02))
+
+            def call(self, vectors):
+                return vectors + self.positions[None]
+
+            def get_config(self):
+                return {**super().get_config(), "max_len": self.max_len}
+
+        @keras.saving.register_keras_serializable(package="rec_utils")
+        class LastPosition(keras.layers.Layer):
+            """(batch, L, d) -> (batch, d): the state at the most recent position."""
+
+            def call(self, states):
+                return states[:, -1, :]
+
+            def compute_output_shape(self, input_shape):
+                return (input_shape[0], input_shape[2])
+
+        _LAYERS = {"CausalPaddingMask": CausalPaddingMask, "PaddingMask": PaddingMask,
+                   "PositionEmbedding": PositionEmbedding, "LastPosition": LastPosition}
+    return _LAYERS
+
+
+_LAYERS = None
+
+
+def build_sasrec(n_items: int, max_len: int = 50, embedding_dim: int = 64, n_blocks: int = 2, n_heads: int = 1,
+                 dropout: float = 0.2, learning_rate: float = 1e-3, name: str | None = None):
+    """A SASRec next-item model: item + position embeddings -> causal self-attention blocks -> logits.
+
+    After Kang & McAuley, "Self-Attentive Sequential Recommendation" (ICDM 2018). Each block
+    is pre-normalised, as in the paper's code: ``x + Dropout(MHA(LN(x)))`` with a causal mask
+    that also hides padding keys, then ``x + Dropout(FFN(LN(x)))`` with a two-layer ReLU
+    feed-forward network of width ``embedding_dim``; padding positions are zeroed after every
+    block, and a final layer normalisation gives the item states. Two choices differ from the
+    paper: the output is a separate dense layer with a full softmax over all items (trained
+    with cross-entropy, which Klenitskiy & Vasilev, RecSys 2023, found better than the
+    paper's sampled binary loss), not the item embedding reused.
+
+    Parameters
+    ----------
+    n_items : int
+        Number of items; inputs are tokens ``0..n_items`` (0 = padding).
+    max_len : int
+        Length of the left-padded input sequences; also the number of learned positions.
+    embedding_dim : int
+        Width of the item vectors and of every block; must be divisible by ``n_heads``.
+    n_blocks, n_heads : int
+        Number of self-attention blocks, and of attention heads per block.
+    dropout : float
+        Dropout rate in [0, 1) on the embeddings, the attention weights and each residual branch.
+    learning_rate : float
+        Adam's step size.
+    name : str, optional
+        The model's name (default ``"sasrec"``).
+
+    Returns
+    -------
+    keras.Model
+        Compiled with Adam and sparse categorical cross-entropy on logits; maps
+        ``(batch, max_len)`` int32 tokens to ``(batch, n_items)`` next-item logits read at the
+        last position. Layers are named ``item_history``, ``item_embedding``,
+        ``position_embedding``, ``block_{b}_attention`` (b = 1..n_blocks), ``item_states``,
+        ``last_position`` and ``next_item_logits``; :func:`sequence_training_model` reads the
+        same layers at every position.
+
+    Examples
+    --------
+    >>> model = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=1)  # doctest: +SKIP
+    >>> model.predict(np.array([[0, 0, 3, 1, 2]]), verbose=0).shape  # doctest: +SKIP
+    (1, 20)
+    """
+    n_items = _positive_int("n_items", n_items)
+    max_len = _positive_int("max_len", max_len)
+    embedding_dim = _positive_int("embedding_dim", embedding_dim)
+    n_blocks = _positive_int("n_blocks", n_blocks)
+    n_heads = _positive_int("n_heads", n_heads)
+    if embedding_dim % n_heads:
+        raise ValueError(f"embedding_dim must be divisible by n_heads, got {embedding_dim} and {n_heads}")
+    if not (isinstance(dropout, numbers.Real) and not isinstance(dropout, bool) and 0 <= dropout < 1):
+        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+    if not (isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    import keras
+
+    layers = _layers()
+    history = keras.Input(shape=(max_len,), dtype="int32", name="item_history")
+    attention_mask = layers["CausalPaddingMask"](name="attention_mask")(history)
+    is_item = layers["PaddingMask"](name="padding_mask")(history)
+    x = keras.layers.Embedding(n_items + 1, embedding_dim, name="item_embedding")(history)
+    x = keras.layers.Rescaling(embedding_dim ** 0.5, name="embedding_scale")(x)
+    x = layers["PositionEmbedding"](max_len, name="position_embedding")(x)
+    x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
+    x = keras.layers.Multiply(name="embedding_padding_zero")([x, is_item])
+    for block in range(1, n_blocks + 1):
+        prefix = f"block_{block}"
+        normed = keras.layers.LayerNormalization(epsilon=1e-6, name=f"{prefix}_attention_norm")(x)
+        attended, _ = keras.layers.MultiHeadAttention(
+            n_heads, embedding_dim // n_heads, dropout=dropout, name=f"{prefix}_attention")(
+            normed, normed, attention_mask=attention_mask, return_attention_scores=True)
+        attended = keras.layers.Dropout(dropout, name=f"{prefix}_attention_dropout")(attended)
+        x = keras.layers.Add(name=f"{prefix}_attention_residual")([x, attended])
+        normed = keras.layers.LayerNormalization(epsilon=1e-6, name=f"{prefix}_ffn_norm")(x)
+        hidden = keras.layers.Dense(embedding_dim, activation="relu", name=f"{prefix}_ffn_hidden")(normed)
+        hidden = keras.layers.Dense(embedding_dim, name=f"{prefix}_ffn_output")(hidden)
+        hidden = keras.layers.Dropout(dropout, name=f"{prefix}_ffn_dropout")(hidden)
+        x = keras.layers.Add(name=f"{prefix}_ffn_residual")([x, hidden])
+        x = keras.layers.Multiply(name=f"{prefix}_padding_zero")([x, is_item])
+    states = keras.layers.LayerNormalization(epsilon=1e-6, name="item_states")(x)
+    last = layers["LastPosition"](name="last_position")(states)
+    logits = keras.layers.Dense(n_items, name="next_item_logits")(last)
+    model = keras.Model(history, logits, name=name or "sasrec")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def _check_sasrec(model) -> None:
+    names = {layer.name for layer in getattr(model, "layers", [])}
+    if not {"item_history", "item_states", "next_item_logits", "block_1_attention"} <= names:
+        raise ValueError(f"expected a model from build_sasrec (layers item_history, block_1_attention, item_states, "
+                         f"next_item_logits), got {type(model).__name__} with layers {sorted(names)}")
+
+
+def sequence_training_model(model, learning_rate: float = 1e-3):
+    """The layers of a :func:`build_sasrec` model read at every position, for sequence-to-sequence training.
+
+    The returned model shares its weights with ``model`` (training one trains the other) and
+    maps ``(batch, max_len)`` tokens to ``(batch, max_len, n_items)`` logits: position ``i``
+    predicts the item after token ``i`` from tokens ``0..i`` only, thanks to the causal mask.
+    It is compiled with :func:`masked_next_item_loss`, the cross-entropy averaged over the
+    positions whose target is not ``-1`` (padding), to be fed the windows of
+    :func:`next_item_sequences`.
+
+    Examples
+    --------
+    >>> model = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=1)  # doctest: +SKIP
+    >>> sequence_training_model(model).output_shape  # doctest: +SKIP
+    (None, 5, 20)
+    """
+    _check_sasrec(model)
+    if not (isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    import keras
+
+    every_position = model.get_layer("next_item_logits")(model.get_layer("item_states").output)
+    trainer = keras.Model(model.input, every_position, name=f"{model.name}_every_position")
+    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=masked_next_item_loss)
+    return trainer
+
+
+def masked_next_item_loss(targets, logits):
+    """Mean cross-entropy over the positions whose target is not -1 (a scalar per batch).
+
+    Uses the fused sparse softmax cross-entropy on the raw targets clipped at 0, then masks:
+    unlike Keras's ``ignore_class``, it makes no masked copy of the ``(batch, max_len, n_items)``
+    logits, which is the largest tensor of a training step.
+    """
+    import keras
+
+    valid = keras.ops.cast(keras.ops.greater_equal(targets, 0), "float32")
+    losses = keras.ops.sparse_categorical_crossentropy(keras.ops.maximum(targets, 0), logits, from_logits=True)
+    return keras.ops.sum(losses * valid) / keras.ops.maximum(keras.ops.sum(valid), 1.0)
+
+
+def attention_weights(model, sequences, batch_size: int = 256) -> np.ndarray:
+    """The causal self-attention weights of every block of a :func:`build_sasrec` model.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Built by :func:`build_sasrec`.
+    sequences : array of int, shape (batch, max_len)
+        Left-padded tokens, as the model reads them.
+    batch_size : int
+        Rows per forward pass.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_blocks, batch, n_heads, max_len, max_len)
+        ``weights[b, r, h, i, j]``: how much query position ``i`` attends to key position ``j``
+        in block ``b + 1``, head ``h``, for row ``r`` (each query's weights sum to 1; zero for
+        later positions and for padding keys; a padding query attends to itself only).
+
+    Examples
+    --------
+    >>> model = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=2)  # doctest: +SKIP
+    >>> attention_weights(model, np.array([[0, 0, 3, 1, 2]])).shape  # doctest: +SKIP
+    (2, 1, 1, 5, 5)
+    """
+    _check_sasrec(model)
+    sequences = np.asarray(sequences)
+    max_len = model.input.shape[1]
+    if sequences.ndim != 2 or sequences.shape[1] != max_len or not np.issubdtype(sequences.dtype, np.integer):
+        raise ValueError(f"sequences must be integer tokens of shape (batch, {max_len}), got "
+                         f"{sequences.dtype} array of shape {sequences.shape}")
+    _positive_int("batch_size", batch_size)
+    import keras
+
+    from .sequential import next_item_dataset
+
+    blocks = sorted((layer for layer in model.layers if layer.name.startswith("block_")
+                     and layer.name.endswith("_attention")), key=lambda layer: int(layer.name.split("_")[1]))
+    probe = keras.Model(model.input, [layer.output[1] for layer in blocks])
+    weights = probe.predict(next_item_dataset(sequences.astype(np.int32), batch_size=batch_size), verbose=0)
+    weights = weights if isinstance(weights, list) else [weights]
+    return np.stack([np.asarray(w, dtype=np.float32) for w in weights])
