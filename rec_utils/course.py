@@ -40,12 +40,14 @@ NOTEBOOKS = (
     Notebook("05_supervised_learning_and_evaluation.ipynb",
              "Classification, rating prediction, matrix factorisation, metrics and protocols", "2.5–2.7, 2.11, 2.12"),
     Notebook("06_neural_networks.ipynb", "Backpropagation by hand, GMF, MLP and NeuMF", "3.1, 4.1"),
-    Notebook("07_gans.ipynb", "Generative adversarial networks for recommendation", "3.2, 4.2"),
+    Notebook("07_gans.ipynb", "The GAN minimax game, mode collapse, CFGAN against BPR-MF and EASE", "3.2, 4.2"),
     Notebook("08_rnns_and_sequential_recommendation.ipynb", "RNNs, GRU4Rec and next-item prediction", "3.3, 4.3, 5"),
     Notebook("09_reinforcement_learning.ipynb", "Bandits, Q-learning, DQN, REINFORCE and off-policy evaluation", "3.4, 4.4"),
     Notebook("10_large_models_and_scaling.ipynb", "Self-attention, SASRec, scaling laws, LLM-based recommenders", "the title question"),
-    Notebook("11_deployment_and_scale.ipynb", "Serving, retrieval, latency and distributed training", "2.8"),
-    Notebook("12_challenges_and_the_future.ipynb", "Interpretability, cost, privacy, fairness", "8"),
+    Notebook("11_deployment_and_scale.ipynb",
+             "Export, serving latency, approximate retrieval, online updates, drift and distributed training", "2.8"),
+    Notebook("12_challenges_and_the_future.ipynb",
+             "Interpretability, overfitting, cost, privacy (DP-SGD, federated), fairness, side information", "8"),
     Notebook("13_applications_and_references.ipynb", "Applications, FAQ, reading list and glossary", "6, 7, 9, 10"),
 )
 
