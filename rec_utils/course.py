@@ -102,9 +102,14 @@ def _badges() -> str:
             f"({colab_url(NOTEBOOKS[0].file)})")
 
 
+def _assignments_badge() -> str:
+    return (f"[![Open the assignments on Binder](https://mybinder.org/badge_logo.svg)]"
+            f"({binder_url('assignments/student')})")
+
+
 def readme_sections() -> dict[str, str]:
     """The generated parts of the README, by marker name."""
-    return {"badges": _badges(), "course-map": _table()}
+    return {"badges": _badges(), "course-map": _table(), "assignments-badge": _assignments_badge()}
 
 
 def sync_readme(path: Path = ROOT / "README.md", check: bool = False) -> bool:
