@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .notebook import _quiet_native_stderr
+
 __all__ = ["free_ports", "tf_config", "split_cpu_devices", "epoch_pairs", "train_embedding_model",
            "run_workers", "WorkerRun"]
 
@@ -155,26 +157,6 @@ def split_cpu_devices(n: int = 2) -> list:
                     f"TensorFlow already initialised {len(current)} CPU device(s) and cannot split the CPU into {n} "
                     "now: restart the kernel and call split_cpu_devices() before setup(..., tensorflow=True)") from None
         return [d.name for d in tf.config.list_logical_devices("CPU")]
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence file descriptor 2 (C++ logging) for the block; Python exceptions still raise."""
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 # --------------------------------------------------------------------------- training
