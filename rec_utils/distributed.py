@@ -35,16 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import positive_int as _positive_int
 from .notebook import _quiet_native_stderr
 
 __all__ = ["free_ports", "tf_config", "split_cpu_devices", "epoch_pairs", "train_embedding_model",
            "run_workers", "WorkerRun"]
-
-
-def _positive_int(name: str, value) -> int:
-    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------- cluster plumbing

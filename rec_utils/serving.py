@@ -25,14 +25,10 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from ._checks import positive_int as _positive_int
+
 __all__ = ["batch_top_k", "exact_search", "measure_latency", "IVFIndex", "recall_against_exact",
            "retrieve_then_rank", "fold_in_user", "population_stability_index"]
-
-
-def _positive_int(name: str, value) -> int:
-    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _matrix(name: str, value, columns: int | None = None) -> np.ndarray:

@@ -35,6 +35,7 @@ import numbers
 
 import numpy as np
 
+from .._checks import positive_int as _positive_int
 from ..baselines import Recommender
 from ..metrics import exclude_seen, ranking_metrics
 from ..split import interaction_matrix
@@ -45,12 +46,6 @@ __all__ = ["ring_centres", "ring_of_gaussians", "sliced_wasserstein", "mode_cove
 
 
 # --------------------------------------------------------------------------- validation
-
-def _positive_int(name: str, value) -> int:
-    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
 
 def _number(name: str, value, low: float = 0.0, high: float | None = None, strict: bool = False) -> float:
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)

@@ -27,17 +27,13 @@ import numbers
 
 import numpy as np
 
+from .._checks import positive_int as _positive_int
+
 __all__ = ["build_mf", "build_gmf", "build_mlp", "build_neumf", "load_pretrained",
            "sample_negatives", "negative_sampling_batches", "score_candidates"]
 
 
 # --------------------------------------------------------------------------- validation
-
-def _positive_int(name: str, value) -> int:
-    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
 
 def _non_negative(name: str, value) -> float:
     if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value) and value >= 0):

@@ -34,16 +34,11 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from .._checks import positive_int as _positive_int
 from ..split import IdIndex
 
 __all__ = ["build_sasrec", "sequence_training_model", "masked_next_item_loss", "next_item_sequences",
            "sequence_dataset", "attention_weights", "training_flops", "causal_attention_mask"]
-
-
-def _positive_int(name: str, value) -> int:
-    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------- data

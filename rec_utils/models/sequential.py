@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._checks import positive_int as _check_positive_int
 from ..baselines import Recommender
 from ..constants import ITEM, TIMESTAMP, USER
 from ..metrics import exclude_seen, ranking_metrics, top_k
@@ -36,11 +37,6 @@ from ..split import IdIndex, check_interactions
 __all__ = ["time_ordered", "user_sequences", "next_item_examples", "MarkovChainRecommender",
            "RecentPopularityRecommender", "candidate_metrics", "full_ranking_metrics", "next_item_dataset",
            "build_gru4rec"]
-
-
-def _check_positive_int(name: str, value) -> None:
-    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def time_ordered(ratings: pd.DataFrame) -> pd.DataFrame:
