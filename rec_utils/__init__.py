@@ -4,10 +4,26 @@ Each function is taught in a notebook first; its docstring names that notebook. 
 a notebook needs most are importable from the package itself::
 
     from rec_utils import setup, record, load_dataset
+
+They are loaded on first use, so ``import rec_utils`` stays cheap and never imports TensorFlow.
 """
 
-from .datasets import Dataset, load_dataset
-from .notebook import progress, record, setup
+from importlib import import_module
 
-__all__ = ["Dataset", "load_dataset", "progress", "record", "setup"]
+_EXPORTS = {
+    "Dataset": "datasets", "load_dataset": "datasets",
+    "progress": "notebook", "record": "notebook", "setup": "notebook",
+}
+
+__all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'rec_utils' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

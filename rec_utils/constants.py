@@ -15,12 +15,16 @@ YEAR = "year"
 GENRES = "genres"  # pipe-separated, e.g. "Action|Sci-Fi", as in MovieLens' own CSV files
 GENRE_SEPARATOR = "|"
 
+TAG = "tag"  # a user's free-text tag on an item (MovieLens' tags.csv)
+
 AGE = "age"
 GENDER = "gender"
 OCCUPATION = "occupation"
 ZIP = "zip"
+DEMOGRAPHICS = (AGE, GENDER, OCCUPATION, ZIP)
 
-# Compact dtypes keep a notebook with TensorFlow under Binder's 1 GB.
+# Compact dtypes keep a notebook with TensorFlow under Binder's 1 GB. A data set without
+# timestamps has no ``timestamp`` column (see ``Dataset.capabilities``).
 DTYPES = {USER: "int32", ITEM: "int32", RATING: "float32", TIMESTAMP: "int64"}
 
 # The 19 genre flags of ML-100K's u.item, in file order ("unknown" is flag 0).

@@ -41,9 +41,10 @@ from .constants import (
 )
 
 __all__ = [
-    "Dataset", "DataUnavailableError", "ChecksumError", "VARIANTS",
-    "load_dataset", "load_movielens", "read_movielens", "fetch_movielens",
-    "find_local", "default_download_dir", "is_quick", "safe_extract", "canonical_fold",
+    "Dataset", "Capabilities", "CAPABILITIES", "RatingScale", "DataUnavailableError", "ChecksumError",
+    "VARIANTS", "COLUMN_ALIASES", "load_dataset", "resolve_dataset", "dataset_names", "describe_choice",
+    "load_movielens", "read_movielens", "read_ratings_file", "fetch_movielens", "find_local",
+    "default_download_dir", "is_quick", "safe_extract", "canonical_fold",
 ]
 
 GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/{name}.zip"
@@ -66,6 +67,8 @@ class Variant:
     archive_hash: tuple[str, str] | None  # (algorithm, hex digest) of the zip, when pinned
     file_sha256: dict[str, str] = field(default_factory=dict)  # of extracted files, when pinned
     note: str = ""
+    scale: tuple[float, float, float] = (1.0, 5.0, 1.0)  # low, high, step of its ratings
+    synthetic: str = "synthetic"  # the synthetic shape that stands in for it offline
 
 
 VARIANTS: dict[str, Variant] = {
@@ -88,6 +91,7 @@ VARIANTS: dict[str, Variant] = {
         ("ratings.dat", "movies.dat", "users.dat"),
         # MD5 from GroupLens' own ml-1m.zip.md5 file.
         ("md5", "c4d9eecfca2ab87c1945afe126590906"),
+        synthetic="synthetic-1m",
     ),
     "ml-latest-small": Variant(
         "ml-latest-small",
@@ -95,11 +99,14 @@ VARIANTS: dict[str, Variant] = {
         None,  # "latest" is re-released; its MD5 is read from GroupLens' .md5 file at download
         note="the archive changes with each release, so it is checked against GroupLens' "
         "published .md5 file rather than a pinned value",
+        scale=(0.5, 5.0, 0.5),
+        synthetic="synthetic-latest-small",
     ),
 }
 # ml-25m and ml-32m share ml-latest-small's CSV layout; they are only too large for Binder.
 for _big in ("ml-25m", "ml-32m"):
-    VARIANTS[_big] = Variant(_big, ("ratings.csv", "movies.csv"), None)
+    VARIANTS[_big] = Variant(_big, ("ratings.csv", "movies.csv"), None, scale=(0.5, 5.0, 0.5),
+                             synthetic="synthetic-latest-small")
 
 
 class DataUnavailableError(RuntimeError):
@@ -110,6 +117,140 @@ class ChecksumError(DataUnavailableError):
     """A download (or an extracted file) does not match its expected checksum."""
 
 
+@dataclass(frozen=True)
+class RatingScale:
+    """The values a rating can take: ``low`` to ``high`` in steps of ``step``, or implicit feedback.
+
+    MovieLens-100K and -1M use 1–5 stars (step 1), ml-latest-small 0.5–5 in half stars; a log
+    of clicks or purchases has no rating at all (``implicit=True``: every row is a positive,
+    stored as rating 1.0).
+
+    Examples
+    --------
+    >>> RatingScale.infer([1, 2, 3, 4, 5])
+    RatingScale(low=1.0, high=5.0, step=1.0, implicit=False)
+    >>> print(RatingScale.infer([0.5, 3.0, 4.5, 5.0]))
+    0.5–5 in steps of 0.5
+    >>> RatingScale.infer([0.5, 3.0, 4.5, 5.0]).like_threshold
+    4.0
+    """
+
+    low: float
+    high: float
+    step: float | None
+    implicit: bool = False
+
+    @classmethod
+    def implicit_feedback(cls) -> RatingScale:
+        """The scale of a log without ratings: every row is a positive, stored as 1.0."""
+        return cls(1.0, 1.0, None, implicit=True)
+
+    @classmethod
+    def infer(cls, values) -> RatingScale:
+        """The smallest scale that holds ``values``: their range and the grid they lie on.
+
+        A single distinct value means implicit feedback; values on no common grid of at
+        most 20 steps (e.g. predicted scores) get ``step=None``.
+        """
+        v = np.unique(np.asarray(values, dtype=np.float64))
+        v = v[np.isfinite(v)]
+        if v.size == 0:
+            raise ValueError("cannot infer a rating scale from no finite ratings")
+        if v.size == 1:
+            return cls.implicit_feedback() if v[0] == 1.0 else cls(float(v[0]), float(v[0]), None)
+        micro = np.round(np.diff(v) * 1e6).astype(np.int64)  # the grid: gcd of the gaps, to 1e-6
+        step = float(np.gcd.reduce(micro)) / 1e6
+        on_grid = step > 0 and (v[-1] - v[0]) / step <= 20
+        return cls(float(v[0]), float(v[-1]), step if on_grid else None)
+
+    def values(self) -> np.ndarray:
+        """Every rating the scale allows (one value for implicit feedback); needs a step."""
+        if self.implicit or self.low == self.high:
+            return np.array([self.low])
+        if self.step is None:
+            raise ValueError(f"the scale {self} is continuous: it has no finite set of values")
+        return np.round(np.arange(self.low, self.high + self.step / 2, self.step), 6)
+
+    def contains(self, ratings) -> np.ndarray:
+        """True where a rating lies on the scale (inside the range and, with a step, on its grid)."""
+        r = np.asarray(ratings, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            ok = (r >= self.low - 1e-9) & (r <= self.high + 1e-9)
+            if self.step:
+                position = (r - self.low) / self.step
+                ok &= np.abs(position - np.round(position)) < 1e-6
+        return ok
+
+    @property
+    def like_threshold(self) -> float:
+        """The rating from which a row counts as a *like*: the top quarter of the scale.
+
+        ``low + 0.75 (high - low)``, rounded up to a value of the scale: 4 on 1–5 stars and
+        on 0.5–5 half stars. With implicit feedback every row is a like.
+        """
+        if self.implicit or self.low == self.high:
+            return self.low
+        threshold = self.low + 0.75 * (self.high - self.low)
+        if self.step:
+            threshold = self.low + np.ceil(np.round((threshold - self.low) / self.step, 6)) * self.step
+        return float(round(threshold, 6))
+
+    def __str__(self) -> str:
+        if self.implicit:
+            return "implicit feedback (every row is a positive)"
+        low, high = f"{self.low:g}", f"{self.high:g}"
+        return f"{low}–{high} in steps of {self.step:g}" if self.step else f"{low}–{high} (continuous)"
+
+
+# What each capability means, in the words a notebook prints when a section is skipped.
+CAPABILITIES = {
+    "demographics": "user demographics (age, gender, occupation)",
+    "timestamps": "timestamps (the order and time of each rating)",
+    "titles": "item titles",
+    "years": "release years",
+    "genres": "item genres",
+    "tags": "user tags",
+    "ratings": "explicit ratings (not only implicit feedback)",
+}
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a data set holds, so a notebook can tell what it can show.
+
+    ``demographics`` lists the demographic columns present (empty when there is no users
+    table); the other flags say whether timestamps, titles, release years, genres and
+    tags are there; ``rating_scale`` says what a rating can be.
+    """
+
+    demographics: tuple[str, ...]
+    timestamps: bool
+    titles: bool
+    years: bool
+    genres: bool
+    tags: bool
+    rating_scale: RatingScale
+
+    def has(self, feature: str) -> bool:
+        """True when the data hold ``feature``, one of :data:`CAPABILITIES`."""
+        if feature not in CAPABILITIES:
+            raise ValueError(f"unknown capability {feature!r}; expected one of {sorted(CAPABILITIES)}")
+        if feature == "demographics":
+            return bool(self.demographics)
+        if feature == "ratings":
+            return not self.rating_scale.implicit
+        return bool(getattr(self, feature))
+
+    def table(self) -> pd.DataFrame:
+        """One row per capability: whether the data have it, and what it is."""
+        rows = [(name, self.has(name), text) for name, text in CAPABILITIES.items()]
+        frame = pd.DataFrame(rows, columns=["capability", "present", "meaning"]).set_index("capability")
+        frame.loc["ratings", "meaning"] += f"; scale: {self.rating_scale}"
+        if self.demographics:
+            frame.loc["demographics", "meaning"] += f"; columns: {', '.join(self.demographics)}"
+        return frame
+
+
 @dataclass
 class Dataset:
     """Ratings plus side information, in the course's one schema.
@@ -117,21 +258,38 @@ class Dataset:
     Attributes
     ----------
     name : str
-        ``"ml-100k"``, ``"ml-1m"``, ``"ml-latest-small"`` or ``"synthetic"``.
+        ``"ml-100k"``, ``"ml-1m"``, ``"ml-latest-small"``, a synthetic shape such as
+        ``"synthetic"``, or the name of a learner's own file or folder.
     ratings : pandas.DataFrame
-        ``user_id`` (int32), ``item_id`` (int32), ``rating`` (float32), ``timestamp``
-        (int64, Unix seconds).
+        ``user_id`` (int32), ``item_id`` (int32), ``rating`` (float32) and, when the data
+        have them, ``timestamp`` (int64, Unix seconds).
     items : pandas.DataFrame
-        ``item_id, title, year, genres`` (genres pipe-separated).
+        ``item_id, title, year, genres`` (genres pipe-separated); a column the data lack
+        holds missing values (titles, years) or empty strings (genres).
     users : pandas.DataFrame or None
-        ``user_id, age, gender, occupation, zip`` where the variant has them.
+        ``user_id`` and the demographics the data have (``age, gender, occupation, zip``),
+        or None.
     source : str
-        Where the data came from (a folder, or the generator and its seed).
+        Where the data came from (a folder, a file, or the generator and its seed).
     quick : bool
         True when the data were shrunk for a fast test run (``REC_QUICK=1``).
     truth : object or None
         For synthetic data, the generator's ground-truth preference model
         (:class:`rec_utils.synthetic.PreferenceModel`).
+    tags : pandas.DataFrame or None
+        ``user_id, item_id, tag`` (and ``timestamp``) where the data have tags.
+    rating_scale : RatingScale or None
+        Declared by the loader (MovieLens releases) or inferred from the ratings.
+    original_ids : dict or None
+        When a file's ids were not integers, they are numbered ``1..n`` in sorted order and
+        ``original_ids["user_id"][code - 1]`` (likewise ``"item_id"``) is the original id;
+        see :meth:`original`.
+
+    Examples
+    --------
+    >>> data = load_dataset("synthetic", quick=True, verbose=False)
+    >>> data.has("demographics"), str(data.rating_scale)
+    (True, '1–5 in steps of 1')
     """
 
     name: str
@@ -141,6 +299,13 @@ class Dataset:
     source: str
     quick: bool = False
     truth: object | None = None
+    tags: pd.DataFrame | None = None
+    rating_scale: RatingScale | None = None
+    original_ids: dict | None = None
+
+    def __post_init__(self):
+        if self.rating_scale is None:
+            self.rating_scale = RatingScale.infer(self.ratings[RATING].to_numpy())
 
     @property
     def n_users(self) -> int:
@@ -151,20 +316,88 @@ class Dataset:
         return int(self.ratings[ITEM].nunique())
 
     @property
+    def capabilities(self) -> Capabilities:
+        """What these data hold (demographics, timestamps, titles, years, genres, tags, scale)."""
+        items = self.items
+        demographics = () if self.users is None else tuple(
+            c for c in (AGE, GENDER, OCCUPATION, ZIP) if c in self.users.columns and self.users[c].notna().any())
+        titles = TITLE in items and bool(items[TITLE].notna().any())
+        if not any(c != ZIP for c in demographics):  # a zip code alone says nothing about a person
+            demographics = ()
+        return Capabilities(
+            demographics=demographics,
+            timestamps=TIMESTAMP in self.ratings.columns,
+            titles=titles,
+            years=YEAR in items and bool(items[YEAR].notna().any()),
+            genres=GENRES in items and bool(items[GENRES].fillna("").str.len().gt(0).any()),
+            tags=self.tags is not None and len(self.tags) > 0,
+            rating_scale=self.rating_scale,
+        )
+
+    def has(self, *features: str) -> bool:
+        """True when the data hold every one of ``features`` (names in :data:`CAPABILITIES`)."""
+        caps = self.capabilities
+        return all(caps.has(f) for f in features)
+
+    def supports(self, *features: str, section: str) -> bool:
+        """``has(*features)``; when not, print one line saying which section is skipped and why.
+
+        The way a notebook guards a section that needs something not every data set has::
+
+            if data.supports("demographics", section="the age and gender plots"):
+                ...
+
+        Examples
+        --------
+        >>> data = load_dataset("synthetic-latest-small", quick=True, verbose=False)
+        >>> data.supports("demographics", section="the age plot")
+        Skipped: the age plot needs user demographics (age, gender, occupation), which synthetic-latest-small does not have.
+        False
+        """
+        caps = self.capabilities
+        missing = [f for f in features if not caps.has(f)]
+        if missing:
+            needs = " and ".join(CAPABILITIES[f] for f in missing)
+            print(f"Skipped: {section} needs {needs}, which {self.name} does not have.")
+        return not missing
+
+    def original(self, column: str, codes) -> np.ndarray:
+        """The original ids behind ``codes`` of ``column`` (``"user_id"`` or ``"item_id"``).
+
+        Ids that were integers in the source are their own originals.
+        """
+        if column not in (USER, ITEM):
+            raise ValueError(f"column must be {USER!r} or {ITEM!r}, got {column!r}")
+        codes = np.asarray(codes)
+        if not self.original_ids or column not in self.original_ids:
+            return codes
+        labels = np.asarray(self.original_ids[column], dtype=object)
+        if codes.size and (codes.min() < 1 or codes.max() > len(labels)):
+            raise ValueError(f"{column} codes must lie in 1..{len(labels)}")
+        return labels[codes.astype(np.int64) - 1]
+
+    @property
     def genres(self) -> list[str]:
-        """The genre names that occur in ``items``, in a stable order."""
-        seen = self.items[GENRES].str.split(GENRE_SEPARATOR, regex=False).explode()
+        """The genre names that occur in ``items``, in a stable order (empty without genres)."""
+        if GENRES not in self.items:
+            return []
+        seen = self.items[GENRES].fillna("").str.split(GENRE_SEPARATOR, regex=False).explode()
         names = [g for g in pd.unique(seen.dropna()) if g]
         order = {g: i for i, g in enumerate(ML100K_GENRES)}
         return sorted(names, key=lambda g: (order.get(g, len(order)), g))
 
     def genre_matrix(self) -> pd.DataFrame:
-        """One 0/1 column per genre, indexed by ``item_id`` (uint8, so it stays small)."""
-        flags = self.items.set_index(ITEM)[GENRES].str.get_dummies(sep=GENRE_SEPARATOR)
+        """One 0/1 column per genre, indexed by ``item_id`` (uint8, so it stays small).
+
+        Data without genres give a frame with no columns; check ``has("genres")`` first.
+        """
+        if not self.genres:
+            return pd.DataFrame(index=pd.Index(self.items[ITEM], name=ITEM), dtype="uint8")
+        flags = self.items.set_index(ITEM)[GENRES].fillna("").str.get_dummies(sep=GENRE_SEPARATOR)
         return flags.reindex(columns=self.genres, fill_value=0).astype("uint8")
 
     def summary(self) -> dict:
-        """Counts a notebook prints first: ratings, users, items, density, rating values."""
+        """Counts a notebook prints first: ratings, users, items, density, rating scale."""
         n_ratings = len(self.ratings)
         return {
             "name": self.name,
@@ -172,7 +405,7 @@ class Dataset:
             "users": self.n_users,
             "items": self.n_items,
             "density": n_ratings / (self.n_users * self.n_items),
-            "rating_values": sorted(float(v) for v in self.ratings[RATING].unique()),
+            "rating_scale": str(self.rating_scale),
             "quick": self.quick,
         }
 
@@ -374,7 +607,9 @@ def _year_from_title(titles: pd.Series) -> pd.Series:
 
 
 def _tidy_ratings(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame[list(INTERACTION_COLUMNS)].astype(DTYPES)
+    """The interaction columns the frame has, in schema order and compact dtypes."""
+    columns = [c for c in INTERACTION_COLUMNS if c in frame.columns]
+    frame = frame[columns].astype({c: DTYPES[c] for c in columns})
     return frame.reset_index(drop=True)
 
 
@@ -387,7 +622,7 @@ def _read_delimited(path: Path, sep: str, names: list[str], encoding: str = "utf
                        dtype=str, keep_default_na=False, quoting=3)
 
 
-def _read_ml100k(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _read_ml100k(folder: Path):
     ratings = pd.read_csv(folder / "u.data", sep="\t", names=list(INTERACTION_COLUMNS), header=None)
     item_cols = [ITEM, TITLE, "release_date", "video_release_date", "url", *ML100K_GENRES]
     raw = _read_delimited(folder / "u.item", "|", item_cols, encoding="iso-8859-1")
@@ -404,10 +639,10 @@ def _read_ml100k(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
     })
     users = _read_delimited(folder / "u.user", "|", [USER, AGE, GENDER, OCCUPATION, ZIP])
     users = users.astype({USER: "int32", AGE: "int16"})
-    return _tidy_ratings(ratings), items, users
+    return _tidy_ratings(ratings), items, users, None
 
 
-def _read_ml1m(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _read_ml1m(folder: Path):
     ratings = _read_delimited(folder / "ratings.dat", "::", list(INTERACTION_COLUMNS))
     raw = _read_delimited(folder / "movies.dat", "::", [ITEM, TITLE, GENRES], encoding="iso-8859-1")
     items = pd.DataFrame({ITEM: raw[ITEM].astype("int32"), TITLE: raw[TITLE],
@@ -416,27 +651,42 @@ def _read_ml1m(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     occupation = users[OCCUPATION].astype(int).map(dict(enumerate(ML1M_OCCUPATIONS)))
     users = pd.DataFrame({USER: users[USER].astype("int32"), AGE: users[AGE].astype("int16"),
                           GENDER: users[GENDER], OCCUPATION: occupation, ZIP: users[ZIP]})
-    return _tidy_ratings(ratings), items, users
+    return _tidy_ratings(ratings), items, users, None
 
 
-def _read_ml_latest(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, None]:
+def _read_ml_latest(folder: Path):
     ratings = pd.read_csv(folder / "ratings.csv").rename(
         columns={"userId": USER, "movieId": ITEM})
     raw = pd.read_csv(folder / "movies.csv", dtype={"title": str, "genres": str}, encoding="utf-8")
     genres = raw["genres"].fillna("").replace("(no genres listed)", "")
     items = pd.DataFrame({ITEM: raw["movieId"].astype("int32"), TITLE: raw["title"].str.strip(),
                           YEAR: _year_from_title(raw["title"].str.strip()), GENRES: genres})
-    return _tidy_ratings(ratings), items, None
+    tags = None
+    if (folder / "tags.csv").is_file():
+        tags = pd.read_csv(folder / "tags.csv", dtype={"tag": str}, keep_default_na=False).rename(
+            columns={"userId": USER, "movieId": ITEM})
+        tags = tags.astype({USER: "int32", ITEM: "int32", TIMESTAMP: "int64"})
+    return _tidy_ratings(ratings), items, None, tags
 
 
 _READERS = {"ml-100k": _read_ml100k, "ml-1m": _read_ml1m}
+
+
+def _complete_items(ratings: pd.DataFrame, items: pd.DataFrame, title=None, genres: str = "") -> pd.DataFrame:
+    """Every rated item gets an items row (with ``title`` and ``genres``), so joins never drop ratings."""
+    missing = np.setdiff1d(ratings[ITEM].unique(), items[ITEM].to_numpy())
+    if not missing.size:
+        return items
+    filler = pd.DataFrame({ITEM: missing.astype("int32"), TITLE: pd.Series([title] * missing.size, dtype=object),
+                           YEAR: pd.array([pd.NA] * missing.size, dtype="Int16"), GENRES: genres})
+    return pd.concat([items, filler], ignore_index=True).sort_values(ITEM, ignore_index=True)
 
 
 def read_movielens(folder: str | Path, name: str | None = None) -> Dataset:
     """Read an extracted MovieLens folder in one of the GroupLens layouts.
 
     ``name`` defaults to the folder's name; ml-25m and ml-32m are read like
-    ml-latest-small.
+    ml-latest-small (with its ``tags.csv`` when present).
     """
     folder = Path(folder)
     name = name or folder.name
@@ -446,27 +696,248 @@ def read_movielens(folder: str | Path, name: str | None = None) -> Dataset:
         raise DataUnavailableError(f"{folder} is not a complete {name} folder: missing {missing}")
     reader = _READERS.get(name, _read_ml_latest)
     try:
-        ratings, items, users = reader(folder)
+        ratings, items, users, tags = reader(folder)
     except (ValueError, KeyError, pd.errors.ParserError) as exc:
         raise ValueError(f"{folder} does not look like GroupLens' {name} format: {exc}") from exc
-    # Every rated item gets an items row: a copy may lack one (ML-100K's item 267 is listed
-    # as "unknown" in GroupLens' release), and joins should never silently drop ratings.
-    missing = np.setdiff1d(ratings[ITEM].unique(), items[ITEM].to_numpy())
-    if missing.size:
-        filler = pd.DataFrame({ITEM: missing.astype("int32"), TITLE: "unknown",
-                               YEAR: pd.array([pd.NA] * missing.size, dtype="Int16"), GENRES: "unknown"})
-        items = pd.concat([items, filler], ignore_index=True).sort_values(ITEM, ignore_index=True)
-    return Dataset(name=name, ratings=ratings, items=items, users=users, source=str(folder))
+    # ML-100K's item 267 is listed as "unknown" (title and genre) in GroupLens' release; a copy
+    # may lack its row, which then gets the release's own placeholder.
+    items = _complete_items(ratings, items, title="unknown", genres="unknown")
+    return Dataset(name=name, ratings=ratings, items=items, users=users, source=str(folder), tags=tags,
+                   rating_scale=RatingScale(*variant.scale))
 
 
 def load_movielens(name: str = "ml-100k", download: bool = True) -> Dataset:
-    """Load a MovieLens variant from disk, downloading it first when allowed and needed."""
+    """Load a MovieLens release from disk, downloading it first when allowed and needed."""
     folder = find_local(name)
     if folder is None:
         if not download:
             raise DataUnavailableError(f"{name} was not found in {[str(d) for d in _search_dirs()]}")
         folder = fetch_movielens(name)
     return read_movielens(folder, name)
+
+
+# --------------------------------------------------------------------------- a learner's own data
+
+# Accepted column names of a learner's own files, compared case-insensitively and ignoring
+# "_", "-" and spaces: the schema's names, MovieLens' CSV names and a few common aliases.
+COLUMN_ALIASES = {
+    USER: ("user_id", "userId", "user", "uid", "customer_id", "visitor_id"),
+    ITEM: ("item_id", "movieId", "itemId", "item", "iid", "movie_id", "product_id", "track_id", "article_id"),
+    RATING: ("rating", "score", "stars", "rating_value"),
+    TIMESTAMP: ("timestamp", "time", "ts", "datetime", "date", "unix_time", "event_time"),
+}
+ITEM_COLUMN_ALIASES = {
+    ITEM: COLUMN_ALIASES[ITEM],
+    TITLE: ("title", "name", "item_name", "movie_title"),
+    YEAR: ("year", "release_year"),
+    GENRES: ("genres", "genre", "categories", "category"),
+}
+USER_COLUMN_ALIASES = {
+    USER: COLUMN_ALIASES[USER],
+    AGE: ("age",),
+    GENDER: ("gender", "sex"),
+    OCCUPATION: ("occupation", "job"),
+    ZIP: ("zip", "zip_code", "zipcode", "postcode"),
+}
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-]", "", str(name)).lower()
+
+
+def _accepted(aliases: dict) -> str:
+    return "; ".join(f"{column}: {', '.join(names)}" for column, names in aliases.items())
+
+
+def _rename_columns(frame: pd.DataFrame, aliases: dict, required: tuple[str, ...], path: Path) -> pd.DataFrame:
+    """Map the file's column names onto the schema; name what is missing or not understood."""
+    lookup = {_key(alias): column for column, names in aliases.items() for alias in names}
+    mapping, unknown = {}, []
+    for original in frame.columns:
+        column = lookup.get(_key(original))
+        if column is None:
+            unknown.append(str(original))
+        elif column in mapping.values():
+            raise ValueError(f"{path.name}: columns {[o for o, c in mapping.items() if c == column] + [original]} "
+                             f"all mean {column!r}; keep one")
+        else:
+            mapping[original] = column
+    missing = [c for c in required if c not in mapping.values()]
+    if missing or unknown:
+        problems = ([f"missing {', '.join(repr(c) for c in missing)}"] if missing else []) + (
+            [f"not understood: {', '.join(repr(c) for c in unknown)}"] if unknown else [])
+        raise ValueError(f"{path} has columns {[str(c) for c in frame.columns]}: {'; '.join(problems)}. "
+                         f"Accepted names (case and '_' ignored) — {_accepted(aliases)}. "
+                         f"Rename or drop the other columns.")
+    return frame.rename(columns=mapping)
+
+
+def _sniff_separator(path: Path) -> str:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        first = handle.readline()
+    if not first.strip():
+        raise ValueError(f"{path} is empty: expected a header line such as 'user_id,item_id,rating,timestamp'")
+    counts = {sep: first.count(sep) for sep in (",", "\t", ";", "|")}
+    return max(counts, key=counts.get) if max(counts.values()) else ","
+
+
+def _read_table(path: Path, aliases: dict, required: tuple[str, ...]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, sep=_sniff_separator(path), dtype=str, keep_default_na=False,
+                            na_values=[""], encoding="utf-8", skipinitialspace=True)
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ValueError(f"{path} is not a readable UTF-8 CSV file: {exc}") from exc
+    if frame.empty:
+        raise ValueError(f"{path} has a header but no rows")
+    return _rename_columns(frame, aliases, required, path)
+
+
+def _numbers(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna()
+    if bad.any():
+        example = frame.loc[bad, column].iloc[0]
+        raise ValueError(f"{path}: {int(bad.sum())} row(s) have a {column} that is not a number "
+                         f"(e.g. row {int(np.flatnonzero(bad)[0]) + 2}: {example!r})")
+    return values.to_numpy(np.float64)
+
+
+def _unix_seconds(frame: pd.DataFrame, path: Path) -> np.ndarray:
+    """Timestamps as Unix seconds: numbers (seconds, or milliseconds when that large) or dates."""
+    raw = frame[TIMESTAMP]
+    numeric = pd.to_numeric(raw, errors="coerce")
+    if numeric.notna().all():
+        seconds = numeric.to_numpy(np.float64)
+        if np.nanmax(np.abs(seconds)) > 1e11:  # milliseconds since 1970 (years past 5000 otherwise)
+            seconds = seconds / 1000.0
+        return np.floor(seconds).astype(np.int64)
+    try:
+        moments = pd.to_datetime(raw, utc=True, format="mixed")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: the timestamp column holds neither Unix seconds nor dates "
+                         f"(e.g. {raw.iloc[0]!r})") from exc
+    if moments.isna().any():
+        raise ValueError(f"{path}: {int(moments.isna().sum())} row(s) have no timestamp")
+    return ((moments - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+
+
+def _id_codes(*columns: pd.Series) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Integer ids as they are (when every one is an integer in 0..2^31-1), else codes 1..n.
+
+    Returns the int32 arrays for each column and, when codes were assigned, the sorted
+    original ids (code ``c`` stands for ``labels[c - 1]``).
+    """
+    joined = pd.concat(columns, ignore_index=True).str.strip()
+    if joined.isna().any() or (joined == "").any():
+        raise ValueError("some rows have an empty id")
+    numbers = pd.to_numeric(joined, errors="coerce")
+    integral = numbers.notna().all() and bool(((numbers % 1 == 0) & numbers.between(0, 2**31 - 1)).all())
+    if integral:
+        return [pd.to_numeric(c.str.strip()).to_numpy(np.int32) for c in columns], None
+    labels = np.sort(joined.unique())
+    return [(np.searchsorted(labels, c.str.strip().to_numpy()) + 1).astype(np.int32) for c in columns], labels
+
+
+def read_ratings_file(path: str | Path) -> Dataset:
+    r"""A learner's own data: a CSV file of interactions, or a folder of CSV files.
+
+    A file holds one interaction per row with a header line. A folder holds
+    ``ratings.csv`` and, optionally, ``items.csv`` (``item_id, title, year, genres``) and
+    ``users.csv`` (``user_id, age, gender, occupation, zip``). Columns:
+
+    * ``user_id`` and ``item_id`` (required): integers or strings; string ids are
+      numbered ``1..n`` in sorted order and kept in :attr:`Dataset.original_ids`;
+    * ``rating`` (optional): numbers; without it the data are implicit feedback and
+      every row is a positive (stored as 1.0);
+    * ``timestamp`` (optional): Unix seconds (or milliseconds), or dates such as
+      ``2024-05-01 12:00``; without it, sections that need time order are skipped.
+
+    MovieLens' ``userId, movieId`` and a few common aliases are accepted
+    (:data:`COLUMN_ALIASES`); a missing or unknown column gets a ``ValueError`` that
+    names it and lists the accepted names. The separator (comma, tab, semicolon or ``|``)
+    is read from the header line.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "log.csv").write_text("userId,movieId\nann,m1\nann,m2\nbob,m1\n")
+    >>> data = read_ratings_file(folder / "log.csv")
+    >>> data.ratings.values.tolist(), str(data.rating_scale)
+    ([[1.0, 1.0, 1.0], [1.0, 2.0, 1.0], [2.0, 1.0, 1.0]], 'implicit feedback (every row is a positive)')
+    >>> data.original("user_id", [2]).tolist()
+    ['bob']
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        ratings_path = path / "ratings.csv"
+        if not ratings_path.is_file():
+            raise ValueError(f"{path} is a folder without ratings.csv: a folder of your own data holds "
+                             f"ratings.csv and, optionally, items.csv and users.csv")
+        items_path, users_path = path / "items.csv", path / "users.csv"
+        name = path.name
+    elif path.is_file():
+        ratings_path, items_path, users_path = path, None, None
+        name = path.stem
+    else:
+        raise ValueError(f"{path} is neither a CSV file nor a folder")
+    raw = _read_table(ratings_path, COLUMN_ALIASES, (USER, ITEM))
+    items_raw = _read_table(items_path, ITEM_COLUMN_ALIASES, (ITEM,)) if items_path and items_path.is_file() else None
+    users_raw = _read_table(users_path, USER_COLUMN_ALIASES, (USER,)) if users_path and users_path.is_file() else None
+
+    try:
+        item_columns = [raw[ITEM]] + ([items_raw[ITEM]] if items_raw is not None else [])
+        user_columns = [raw[USER]] + ([users_raw[USER]] if users_raw is not None else [])
+        item_codes, item_labels = _id_codes(*item_columns)
+        user_codes, user_labels = _id_codes(*user_columns)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    frame = {USER: user_codes[0], ITEM: item_codes[0]}
+    if RATING in raw:
+        frame[RATING] = _numbers(raw, RATING, ratings_path)
+        scale = None  # inferred from the values by Dataset
+    else:
+        frame[RATING] = np.ones(len(raw))
+        scale = RatingScale.implicit_feedback()
+    if TIMESTAMP in raw:
+        frame[TIMESTAMP] = _unix_seconds(raw, ratings_path)
+    ratings = _tidy_ratings(pd.DataFrame(frame))
+
+    if items_raw is not None:
+        items = pd.DataFrame({ITEM: item_codes[1]})
+        items[TITLE] = items_raw[TITLE].astype("string").to_numpy() if TITLE in items_raw else pd.NA
+        items[TITLE] = items[TITLE].astype("string")
+        year = pd.to_numeric(items_raw[YEAR], errors="coerce") if YEAR in items_raw else None
+        if year is None and TITLE in items_raw:
+            year = _year_from_title(items_raw[TITLE].fillna(""))
+        items[YEAR] = pd.array(year if year is not None else [pd.NA] * len(items), dtype="Int16")
+        items[GENRES] = (items_raw[GENRES].fillna("").str.replace(r"\s*[|,;]\s*", GENRE_SEPARATOR, regex=True)
+                         .replace("(no genres listed)", "").to_numpy() if GENRES in items_raw else "")
+        if items[ITEM].duplicated().any():
+            raise ValueError(f"{items_path} lists some item ids more than once")
+    else:
+        ids = np.unique(ratings[ITEM].to_numpy())
+        items = pd.DataFrame({ITEM: ids.astype(np.int32), TITLE: pd.array([pd.NA] * len(ids), dtype="string"),
+                              YEAR: pd.array([pd.NA] * len(ids), dtype="Int16"), GENRES: ""})
+    items = _complete_items(ratings, items.sort_values(ITEM, ignore_index=True))
+
+    users = None
+    if users_raw is not None:
+        users = pd.DataFrame({USER: user_codes[1]})
+        for column in (AGE, GENDER, OCCUPATION, ZIP):
+            if column in users_raw:
+                users[column] = users_raw[column].to_numpy()
+        if AGE in users:
+            users[AGE] = pd.to_numeric(users[AGE], errors="coerce").astype("Int16")
+        if users[USER].duplicated().any():
+            raise ValueError(f"{users_path} lists some user ids more than once")
+    originals = {}
+    if user_labels is not None:
+        originals[USER] = user_labels
+    if item_labels is not None:
+        originals[ITEM] = item_labels
+    return Dataset(name=name, ratings=ratings, items=items, users=users, source=str(path),
+                   rating_scale=scale, original_ids=originals or None)
 
 
 def canonical_fold(data: Dataset, fold: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -500,26 +971,108 @@ def _shrink(data: Dataset, n_users: int | None = None, seed: int = 0) -> Dataset
     ratings = data.ratings[data.ratings[USER].isin(users)].reset_index(drop=True)
     items = data.items[data.items[ITEM].isin(ratings[ITEM].unique())].reset_index(drop=True)
     table = None if data.users is None else data.users[data.users[USER].isin(users)].reset_index(drop=True)
-    return Dataset(data.name, ratings, items, table, data.source, quick=True, truth=data.truth)
+    tags = None if data.tags is None else data.tags[data.tags[USER].isin(users)].reset_index(drop=True)
+    return Dataset(data.name, ratings, items, table, data.source, quick=True, truth=data.truth, tags=tags,
+                   rating_scale=data.rating_scale, original_ids=data.original_ids)
 
 
-def load_dataset(name: str | None = None, quick: bool | None = None, seed: int = 0,
+def _synthetic_shapes() -> tuple[str, ...]:
+    from .synthetic import SHAPES
+
+    return tuple(SHAPES)
+
+
+def dataset_names() -> list[str]:
+    """Every name ``load_dataset`` and ``REC_DATASET`` accept (besides a path)."""
+    return [*VARIANTS, *_synthetic_shapes()]
+
+
+def resolve_dataset(name: str | None = None) -> tuple[str, str | Path]:
+    """What a data set name means: ``("movielens", name)``, ``("synthetic", shape)`` or ``("path", Path)``.
+
+    ``name`` defaults to ``$REC_DATASET``, then ``"ml-100k"``. A name that is none of these
+    gets one ``ValueError`` that lists every valid value and says where the name came from.
+
+    >>> resolve_dataset("synthetic-1m")
+    ('synthetic', 'synthetic-1m')
+    """
+    if name is not None:
+        origin = "passed to load_dataset()"
+    elif os.environ.get("REC_DATASET", "").strip():
+        name, origin = os.environ["REC_DATASET"].strip(), "from the environment variable REC_DATASET"
+    else:
+        name, origin = "ml-100k", "the default"
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"a data set is named by a string or a path, got {type(name).__name__}")
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
+    if name in VARIANTS:
+        return "movielens", name
+    if name in _synthetic_shapes():
+        return "synthetic", name
+    path = Path(name).expanduser()
+    looks_like_path = any(sep in name for sep in ("/", "\\")) or path.suffix.lower() in {".csv", ".tsv", ".txt"}
+    if path.exists():
+        return "path", path
+    if looks_like_path:
+        raise ValueError(f"data set {name!r} ({origin}) looks like a path, but there is no such file or folder "
+                         f"(looked in {Path.cwd()} for a relative path)")
+    import difflib
+
+    valid = dataset_names()
+    close = difflib.get_close_matches(name, valid, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"unknown data set {name!r} ({origin}). Valid values: {', '.join(valid)}, or a path to "
+                     f"a CSV file or to a folder holding ratings.csv.{hint}")
+
+
+def describe_choice(name: str | None = None) -> str:
+    """One line on where the data will come from, without loading them (``setup()`` prints it)."""
+    kind, value = resolve_dataset(name)
+    if kind == "synthetic":
+        return f"synthetic MovieLens-like data, shape {value!r}"
+    if kind == "path":
+        return f"your own data from {value}"
+    folder = find_local(value)
+    if folder is not None:
+        return f"{value} (GroupLens) from {_describe_folder(folder)}"
+    if _env_flag("REC_OFFLINE"):
+        return f"{value} not on disk: synthetic stand-in {VARIANTS[value].synthetic!r} (REC_OFFLINE=1)"
+    return f"{value} not on disk: will be downloaded on first use"
+
+
+def _describe_folder(folder: Path) -> str:
+    """Name a data folder by its role, so committed outputs show no local paths."""
+    base = folder.parent.resolve()
+    if os.environ.get("REC_DATA_DIR") and base == Path(os.environ["REC_DATA_DIR"]).expanduser().resolve():
+        return "$REC_DATA_DIR"
+    if _repo_data_dir() is not None and base == _repo_data_dir().resolve():
+        return "the repository's data/ folder"
+    return "the download cache"
+
+
+def load_dataset(name: str | os.PathLike | None = None, quick: bool | None = None, seed: int = 0,
                  verbose: bool = True) -> Dataset:
     """The data set a notebook works on.
 
     Parameters
     ----------
-    name : str, optional
-        A MovieLens variant (``"ml-100k"``, ``"ml-1m"``, ``"ml-latest-small"``, ...) or
-        ``"synthetic"``. Defaults to ``$REC_DATASET``, else ``"ml-100k"``.
+    name : str or path, optional
+        A MovieLens release (``"ml-100k"``, ``"ml-1m"``, ``"ml-latest-small"``, ...), a
+        synthetic shape (``"synthetic"`` is ML-100K-like, ``"synthetic-latest-small"``
+        imitates ml-latest-small's large catalogue without demographics,
+        ``"synthetic-1m"`` ML-1M's scale), or the path of your own data: a CSV file, or a
+        folder with ``ratings.csv`` and optional ``items.csv`` / ``users.csv`` (see
+        :func:`read_ratings_file`). Defaults to ``$REC_DATASET``, else ``"ml-100k"``.
     quick : bool, optional
-        Shrink the data for a fast run (``REC_QUICK=1`` by default): 200 users of the
-        real data, or a small synthetic set.
+        Shrink the data for a fast run (``REC_QUICK=1`` by default): 200 users of real
+        data, or the small version of a synthetic shape.
     seed : int
         Seed of the synthetic generator and of the quick-mode user sample.
 
-    When the real variant cannot be had (not on disk and not downloadable), this prints
-    one line saying why and returns the synthetic MovieLens-like data instead.
+    When a MovieLens release cannot be had (not on disk and not downloadable), this prints
+    one line saying why and returns the synthetic shape that imitates it. A path that
+    cannot be read raises instead: your own data never silently become other data.
 
     Examples
     --------
@@ -536,37 +1089,46 @@ LAST_LOADED: dict = {"name": None}  # what record() writes next to a result
 
 
 def _load(name, quick, seed, verbose) -> Dataset:
-    from .synthetic import generate_movielens_like
+    from .synthetic import load_synthetic
 
-    name = name or os.environ.get("REC_DATASET", "").strip() or "ml-100k"
+    kind, value = resolve_dataset(name)
     quick = is_quick() if quick is None else quick
-    if name != "synthetic":
+    if kind == "path":
+        data = read_ratings_file(value)
+        return _shrink(data, seed=seed) if quick else data
+    if kind == "movielens":
         try:
-            data = load_movielens(name)
+            data = load_movielens(value)
             return _shrink(data, seed=seed) if quick else data
         except DataUnavailableError as exc:
+            value = VARIANTS[value].synthetic
             if verbose:
-                print(f"Real {name} unavailable ({exc}); falling back to synthetic MovieLens-like data.")
-    size = dict(n_users=QUICK_USERS, n_items=400, mean_ratings_per_user=45) if quick else {}
-    return generate_movielens_like(seed=seed, quick=quick, **size)
+                print(f"Real {resolve_dataset(name)[1]} unavailable ({exc}); using the synthetic stand-in {value!r}.")
+    return load_synthetic(value, quick=quick, seed=seed)
 
 
 def _main(argv=None) -> int:
-    """``python -m rec_utils.datasets fetch ml-100k``: download a variant ahead of time."""
+    """``python -m rec_utils.datasets fetch ml-100k``: download a release ahead of time."""
     import argparse
+    import sys
 
     parser = argparse.ArgumentParser(prog="python -m rec_utils.datasets",
-                                     description="Download and verify a MovieLens variant.")
+                                     description="Download and verify a MovieLens release, or say where it is.")
     parser.add_argument("command", choices=["fetch", "where"])
-    parser.add_argument("name", nargs="?", default="ml-100k", choices=sorted(VARIANTS))
+    parser.add_argument("name", nargs="?", default="ml-100k", choices=sorted(VARIANTS), metavar="name",
+                        help=f"one of {', '.join(sorted(VARIANTS))} (default ml-100k)")
     args = parser.parse_args(argv)
-    folder = find_local(args.name)
-    if args.command == "where":
-        print(folder or f"{args.name} is not on disk; it would be downloaded to {default_download_dir()}")
-        return 0 if folder else 1
-    if folder is None:
-        folder = fetch_movielens(args.name)
-    data = read_movielens(folder, args.name)
+    try:
+        folder = find_local(args.name)
+        if args.command == "where":
+            print(folder or f"{args.name} is not on disk; it would be downloaded to {default_download_dir()}")
+            return 0 if folder else 1
+        if folder is None:
+            folder = fetch_movielens(args.name)
+        data = read_movielens(folder, args.name)
+    except (DataUnavailableError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"{args.name} ready in {folder}: {len(data.ratings):,} ratings")
     return 0
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import LAST_LOADED, find_local, is_quick
+from .datasets import LAST_LOADED, describe_choice, is_quick, resolve_dataset
 
 __all__ = ["setup", "record", "results_dir", "progress", "free_memory", "Setup"]
 
@@ -64,16 +64,6 @@ def _quiet_native_stderr():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
-
-
-def _describe(folder: Path) -> str:
-    """Name a data folder by its role, so committed outputs show no local paths."""
-    base = folder.parent.resolve()
-    if os.environ.get("REC_DATA_DIR") and base == Path(os.environ["REC_DATA_DIR"]).expanduser().resolve():
-        return "$REC_DATA_DIR"
-    if base == Path(__file__).resolve().parents[1] / "data":
-        return "the repository's data/ folder"
-    return "the download cache"
 
 
 def _plot_style() -> None:
@@ -127,20 +117,13 @@ def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool
             tf.config.experimental.enable_op_determinism()
             tf.constant(0.0) + 1.0  # the first op prints more notices; let it happen here
         tf_line = f"TensorFlow {tf.__version__} / Keras {keras.__version__} (seeded, op determinism on)"
-    dataset = os.environ.get("REC_DATASET", "").strip() or "ml-100k"
+    kind, choice = resolve_dataset()  # a wrong REC_DATASET stops here, with the list of valid values
+    dataset = str(choice)
     quick = is_quick()
     if verbose:
-        if dataset == "synthetic":
-            where = "synthetic MovieLens-like data (REC_DATASET=synthetic)"
-        else:
-            folder = find_local(dataset)
-            offline = os.environ.get("REC_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
-            where = (f"{dataset} (GroupLens) from {_describe(folder)}" if folder else
-                     f"{dataset} not on disk: " + ("synthetic fallback (REC_OFFLINE=1)" if offline
-                                                   else "will be downloaded on first use"))
         print(f"Python {platform.python_version()} | NumPy {np.__version__} | "
               f"pandas {_version('pandas')} | scikit-learn {_version('scikit-learn')} | {tf_line}")
-        print(f"Data: {where}")
+        print(f"Data: {describe_choice()}")
         print(f"Mode: {'QUICK (REC_QUICK=1): small data, short training' if quick else 'full'} | seed {seed}")
     return Setup(notebook=notebook, seed=seed, quick=quick, dataset=dataset)
 

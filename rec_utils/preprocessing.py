@@ -87,7 +87,7 @@ def user_rating_stats(ratings: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def find_rating_anomalies(ratings: pd.DataFrame, rating_range=(1, 5), time_range=("1995-01-01", None),
+def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=("1995-01-01", None),
                           bot_min_ratings: int = 50, bot_min_per_minute: float = 20.0,
                           bot_min_same_share: float = 0.95) -> pd.DataFrame:
     """Flag the rows of a ratings log that a model should not learn from.
@@ -95,9 +95,12 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=(1, 5), time_range
     The checks, in order (``ANOMALY_CHECKS``):
 
     ``missing``
-        any of ``user_id, item_id, rating, timestamp`` is missing;
+        any of ``user_id, item_id, rating`` (and ``timestamp``, when the log has one) is missing;
     ``rating_out_of_range``
-        the rating lies outside ``rating_range`` (inclusive), e.g. 0 or 7 on a 1-5 scale;
+        the rating is not a value of the data's scale: outside ``rating_range`` or, when
+        that is a :class:`~rec_utils.datasets.RatingScale` with a step, off its grid (3.7 on
+        a half-star scale). Pass the data's own scale, ``data.rating_scale``; a ``(low,
+        high)`` pair checks the range only, and ``None`` skips the check;
     ``timestamp_out_of_range``
         the timestamp lies outside ``time_range`` (inclusive; dates or Unix seconds; ``None``
         as the upper bound means "now", so future timestamps are flagged);
@@ -105,11 +108,18 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=(1, 5), time_range
         among the rows that pass the three checks above, every row of a (user, item) pair
         except its latest one (exact copies and re-ratings alike; ties keep the last row);
     ``bot_user``
-        every remaining row of a user with at least ``bot_min_ratings`` ratings, at least
-        ``bot_min_per_minute`` of them per minute and at least ``bot_min_same_share`` of them
-        equal (see :func:`user_rating_stats`). Speed alone is not enough: MovieLens' web form
-        saved a page of ratings at once, so many real users have bursts of identical
-        timestamps.
+        every remaining row of a user who looks automated, by a stated rule that needs all
+        three at once: at least ``bot_min_ratings`` ratings, at least ``bot_min_per_minute``
+        of them per minute over the user's whole active span, and at least
+        ``bot_min_same_share`` of them equal (see :func:`user_rating_stats`). A heavy real
+        user rates many items, often in bursts (MovieLens' web form saved a page of ratings
+        at once), but over days and with varied ratings; only machine speed *and* a
+        constant rating together mark a bot.
+
+    Checks that the data cannot support are skipped, not guessed: without a ``timestamp``
+    column the time and bot checks are skipped; with implicit feedback (one rating value),
+    the bot check is skipped, since a constant rating is then no evidence. The reasons are
+    in ``flags.attrs["skipped"]``.
 
     Returns
     -------
@@ -123,51 +133,77 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=(1, 5), time_range
     >>> r = pd.DataFrame({"user_id": [1, 1, 1, 2], "item_id": [1, 1, 2, 3],
     ...                   "rating": [4.0, 5.0, 7.0, None],
     ...                   "timestamp": [880000000, 880000100, 880000200, 880000300]})
-    >>> find_rating_anomalies(r).sum().to_dict()
+    >>> find_rating_anomalies(r, rating_range=(1, 5)).sum().to_dict()
     {'missing': 1, 'rating_out_of_range': 1, 'timestamp_out_of_range': 0, 'duplicate': 1, 'bot_user': 0}
     """
-    _check_frame(ratings)
-    low, high = rating_range
-    if not low < high:
-        raise ValueError(f"rating_range must be (low, high) with low < high, got {rating_range!r}")
-    start = _unix_seconds(time_range[0], -np.inf)
-    end = _unix_seconds(time_range[1], time.time())
-    if not start < end:
-        raise ValueError(f"time_range must run forwards, got {time_range!r}")
+    has_time = TIMESTAMP in getattr(ratings, "columns", ())
+    columns = INTERACTION_COLUMNS if has_time else (USER, ITEM, RATING)
+    _check_frame(ratings, columns)
+    scale = rating_range if hasattr(rating_range, "contains") else None
+    if scale is None and rating_range is not None:
+        low, high = rating_range
+        if not low < high:
+            raise ValueError(f"rating_range must be (low, high) with low < high, got {rating_range!r}")
     if bot_min_ratings < 1 or bot_min_per_minute <= 0 or not 0 < bot_min_same_share <= 1:
         raise ValueError("bot thresholds must be positive (bot_min_same_share in (0, 1]); got "
                          f"{bot_min_ratings}, {bot_min_per_minute}, {bot_min_same_share}")
-    for column in (RATING, TIMESTAMP):
+    for column in (RATING, TIMESTAMP) if has_time else (RATING,):
         if not pd.api.types.is_numeric_dtype(ratings[column]):
             raise ValueError(f"column {column!r} must be numeric, got dtype {ratings[column].dtype}")
+    skipped = {}
 
-    rating, stamp = ratings[RATING].to_numpy(np.float64), ratings[TIMESTAMP].to_numpy(np.float64)
+    rating = ratings[RATING].to_numpy(np.float64)
     flags = pd.DataFrame(False, index=ratings.index, columns=list(ANOMALY_CHECKS))
-    flags["missing"] = ratings[list(INTERACTION_COLUMNS)].isna().any(axis=1).to_numpy()
+    flags["missing"] = ratings[list(columns)].isna().any(axis=1).to_numpy()
     with np.errstate(invalid="ignore"):  # NaN compares False: missing values are not also out of range
-        flags["rating_out_of_range"] = (rating < low) | (rating > high)
-        flags["timestamp_out_of_range"] = (stamp < start) | (stamp > end)
+        if scale is not None:
+            flags["rating_out_of_range"] = ~scale.contains(rating) & ~np.isnan(rating)
+        elif rating_range is not None:
+            flags["rating_out_of_range"] = (rating < low) | (rating > high)
+        else:
+            skipped["rating_out_of_range"] = "no rating scale given"
+        if has_time:
+            stamp = ratings[TIMESTAMP].to_numpy(np.float64)
+            start = _unix_seconds(time_range[0], -np.inf)
+            end = _unix_seconds(time_range[1], time.time())
+            if not start < end:
+                raise ValueError(f"time_range must run forwards, got {time_range!r}")
+            flags["timestamp_out_of_range"] = (stamp < start) | (stamp > end)
+        else:
+            skipped["timestamp_out_of_range"] = "the data have no timestamps"
 
     valid = ~flags.to_numpy().any(axis=1)
     rows = np.flatnonzero(valid)
     kept = ratings.iloc[rows]
-    order = np.lexsort((rows, kept[TIMESTAMP].to_numpy()))  # by time, ties by row order
+    times = kept[TIMESTAMP].to_numpy() if has_time else np.zeros(len(rows))
+    order = np.lexsort((rows, times))  # by time, ties by row order
     earlier = kept.iloc[order].duplicated([USER, ITEM], keep="last").to_numpy()
     duplicate = np.zeros(len(ratings), dtype=bool)
     duplicate[rows[order][earlier]] = True
     flags["duplicate"] = duplicate
 
     valid &= ~duplicate
-    stats = user_rating_stats(ratings.iloc[np.flatnonzero(valid)])
-    bots = stats.index[(stats["n_ratings"] >= bot_min_ratings)
-                       & (stats["ratings_per_minute"] >= bot_min_per_minute)
-                       & (stats["same_rating_share"] >= bot_min_same_share)]
-    flags["bot_user"] = valid & ratings[USER].isin(bots).to_numpy()
+    implicit = bool(getattr(scale, "implicit", False)) or (
+        scale is None and bool(np.all(rating[valid & ~np.isnan(rating)] == 1.0)))
+    if not has_time:
+        skipped["bot_user"] = "the data have no timestamps, so rating speed is unknown"
+    elif implicit:
+        skipped["bot_user"] = "every rating has the same value (implicit feedback), so uniformity says nothing"
+    elif valid.any():
+        stats = user_rating_stats(ratings.iloc[np.flatnonzero(valid)])
+        bots = stats.index[(stats["n_ratings"] >= bot_min_ratings)
+                           & (stats["ratings_per_minute"] >= bot_min_per_minute)
+                           & (stats["same_rating_share"] >= bot_min_same_share)]
+        flags["bot_user"] = valid & ratings[USER].isin(bots).to_numpy()
+    flags.attrs["skipped"] = skipped
     return flags
 
 
 def clean_ratings(ratings: pd.DataFrame, **checks) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop every row :func:`find_rating_anomalies` flags (``checks`` are its keyword arguments).
+
+    Pass the data's own scale, ``clean_ratings(data.ratings, rating_range=data.rating_scale)``,
+    so that half stars are not taken for errors on a half-star scale.
 
     Returns
     -------
@@ -176,8 +212,9 @@ def clean_ratings(ratings: pd.DataFrame, **checks) -> tuple[pd.DataFrame, pd.Dat
         aligned with the input, so what was dropped and why stays inspectable.
     """
     flags = find_rating_anomalies(ratings, **checks)
-    clean = ratings.loc[~flags.any(axis=1), list(INTERACTION_COLUMNS)]
-    return clean.astype(DTYPES).reset_index(drop=True), flags
+    columns = [c for c in INTERACTION_COLUMNS if c in ratings.columns]
+    clean = ratings.loc[~flags.any(axis=1), columns]
+    return clean.astype({c: DTYPES[c] for c in columns}).reset_index(drop=True), flags
 
 
 class UserMeanCenterer:

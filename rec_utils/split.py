@@ -14,8 +14,8 @@ import scipy.sparse as sp
 from .constants import INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP, USER
 
 __all__ = [
-    "IdIndex", "check_interactions", "random_split", "stratified_split", "temporal_split",
-    "leave_last_k_out", "sample_candidates", "interaction_matrix",
+    "IdIndex", "check_interactions", "deduplicate_interactions", "random_split", "stratified_split",
+    "temporal_split", "leave_last_k_out", "sample_candidates", "interaction_matrix",
 ]
 
 
@@ -37,6 +37,36 @@ def check_interactions(ratings: pd.DataFrame, columns=(USER, ITEM), what: str = 
         raise ValueError(f"{what} is empty")
     if not allow_missing and ratings[list(columns)].isna().any().any():
         raise ValueError(f"{what} has missing values in {list(columns)}")
+
+
+def deduplicate_interactions(ratings: pd.DataFrame) -> pd.DataFrame:
+    """One row per (user, item) pair: the latest one.
+
+    The course's rule for a pair rated more than once (a re-rating, or a log that repeats
+    an event): **keep the latest rating** — the row with the largest timestamp, ties and
+    data without timestamps resolved by keeping the row that comes last. A user who rated
+    a movie 5 and later 1 now thinks 1; summing (6) or averaging (3) would describe nobody.
+    Every model applies this rule where data enter it (``fit``), so no model ever sees a
+    pair twice. Returns ``ratings`` itself when it has no duplicate pair.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [7, 7, 7], "rating": [5.0, 1.0, 3.0],
+    ...                   "timestamp": [10, 20, 15]})
+    >>> deduplicate_interactions(r)["rating"].tolist()
+    [1.0, 3.0]
+    """
+    check_interactions(ratings)
+    pairs = ratings[[USER, ITEM]]
+    if not pairs.duplicated().any():
+        return ratings
+    if TIMESTAMP in ratings.columns:
+        order = np.lexsort((np.arange(len(ratings)), ratings[TIMESTAMP].to_numpy()))
+        latest = ~pairs.iloc[order].duplicated(keep="last").to_numpy()
+        keep = np.sort(order[latest])
+    else:
+        keep = np.flatnonzero(~pairs.duplicated(keep="last").to_numpy())
+    return ratings.iloc[keep].reset_index(drop=True)
 
 
 def _check_fraction(test_size: float) -> None:
@@ -80,8 +110,18 @@ class IdIndex:
 
 def interaction_matrix(ratings: pd.DataFrame, users: IdIndex, items: IdIndex,
                        value: str | None = None, dtype=np.float32) -> sp.csr_matrix:
-    """A sparse users x items matrix: ``value`` column, or 1 for every interaction."""
+    """A sparse users x items matrix of the ``value`` column, or of interaction counts.
+
+    Without ``value``, each cell counts the rows of its pair (1 when pairs are unique; a
+    transition or co-occurrence table when they are not). With ``value`` (e.g. ``"rating"``)
+    each pair must occur once: duplicates raise a ``ValueError`` instead of being summed —
+    apply :func:`deduplicate_interactions` first.
+    """
     check_interactions(ratings)
+    if value is not None and ratings[[USER, ITEM]].duplicated().any():
+        n = int(ratings[[USER, ITEM]].duplicated().sum())
+        raise ValueError(f"ratings has {n} duplicate (user, item) row(s); a matrix of {value!r} values would "
+                         f"sum them. Keep one row per pair first: deduplicate_interactions(ratings) keeps the latest")
     data = np.ones(len(ratings), dtype=dtype) if value is None else ratings[value].to_numpy(dtype)
     rows, cols = users.positions(ratings[USER]), items.positions(ratings[ITEM])
     matrix = sp.csr_matrix((data, (rows, cols)), shape=(len(users), len(items)), dtype=dtype)
@@ -89,35 +129,51 @@ def interaction_matrix(ratings: pd.DataFrame, users: IdIndex, items: IdIndex,
     return matrix
 
 
+def _pair_groups(ratings: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """A group number per row, shared by the rows of one (user, item) pair, and the group count."""
+    codes = ratings.groupby([USER, ITEM], sort=False).ngroup().to_numpy()
+    return codes, int(codes.max()) + 1
+
+
 def random_split(ratings: pd.DataFrame, test_size: float = 0.25, seed: int = 42):
-    """Each row goes to test with probability ``test_size`` (exactly that share, shuffled)."""
-    check_interactions(ratings)
-    _check_fraction(test_size)
-    rng = np.random.default_rng(seed)
-    is_test = np.zeros(len(ratings), dtype=bool)
-    is_test[rng.permutation(len(ratings))[: int(round(test_size * len(ratings)))]] = True
-    return ratings[~is_test].reset_index(drop=True), ratings[is_test].reset_index(drop=True)
+    """Each (user, item) pair goes to test with probability ``test_size`` (exactly that share, shuffled).
 
-
-def stratified_split(ratings: pd.DataFrame, test_size: float = 0.25, seed: int = 42):
-    """Per-user random split: each user keeps ``1 - test_size`` of their rows in train.
-
-    A user with ``n`` ratings puts ``round(n * test_size)`` of them (at most ``n - 1``) in
-    test, so every test user also has training data. This is the protocol of Microsoft
-    Recommenders' ML-100K benchmark (75/25, seed 42).
+    Rows of a pair that occurs more than once stay together, so a pair is never on both sides.
     """
     check_interactions(ratings)
     _check_fraction(test_size)
     rng = np.random.default_rng(seed)
-    users = ratings[USER].to_numpy()
-    order = np.lexsort((rng.random(len(ratings)), users))  # shuffled within each user
+    groups, n_groups = _pair_groups(ratings)
+    group_is_test = np.zeros(n_groups, dtype=bool)
+    group_is_test[rng.permutation(n_groups)[: int(round(test_size * n_groups))]] = True
+    is_test = group_is_test[groups]
+    return ratings[~is_test].reset_index(drop=True), ratings[is_test].reset_index(drop=True)
+
+
+def stratified_split(ratings: pd.DataFrame, test_size: float = 0.25, seed: int = 42):
+    """Per-user random split: each user keeps ``1 - test_size`` of their items in train.
+
+    A user with ``n`` distinct items puts ``round(n * test_size)`` of them (at most ``n - 1``)
+    in test, so every test user also has training data. This is the protocol of Microsoft
+    Recommenders' ML-100K benchmark (75/25, seed 42). A (user, item) pair that occurs in
+    several rows is split as one: all its rows land on the same side.
+    """
+    check_interactions(ratings)
+    _check_fraction(test_size)
+    rng = np.random.default_rng(seed)
+    groups, n_groups = _pair_groups(ratings)
+    first_row = np.full(n_groups, len(ratings))
+    np.minimum.at(first_row, groups, np.arange(len(ratings)))
+    users = ratings[USER].to_numpy()[first_row]  # one entry per pair
+    order = np.lexsort((rng.random(n_groups), users))  # pairs shuffled within each user
     sorted_users = users[order]
     starts = np.flatnonzero(np.r_[True, sorted_users[1:] != sorted_users[:-1]])
-    sizes = np.diff(np.r_[starts, len(order)])
-    rank = np.arange(len(order)) - np.repeat(starts, sizes)
+    sizes = np.diff(np.r_[starts, n_groups])
+    rank = np.arange(n_groups) - np.repeat(starts, sizes)
     n_test = np.minimum(np.round(sizes * test_size).astype(int), sizes - 1)
-    is_test = np.zeros(len(ratings), dtype=bool)
-    is_test[order] = rank < np.repeat(n_test, sizes)
+    group_is_test = np.zeros(n_groups, dtype=bool)
+    group_is_test[order] = rank < np.repeat(n_test, sizes)
+    is_test = group_is_test[groups]
     return ratings[~is_test].reset_index(drop=True), ratings[is_test].reset_index(drop=True)
 
 

@@ -15,7 +15,7 @@ they happened to rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,8 @@ from .constants import (
     USER, YEAR, ZIP,
 )
 
-__all__ = ["PreferenceModel", "generate_movielens_like", "SYNTHETIC_GENRES"]
+__all__ = ["PreferenceModel", "generate_movielens_like", "load_synthetic", "SHAPES", "RATING_MARGINALS",
+           "SYNTHETIC_GENRES"]
 
 # ML-100K's genres (without "unknown") and how many of its 1,682 movies carry each.
 SYNTHETIC_GENRES = (
@@ -35,8 +36,15 @@ SYNTHETIC_GENRES = (
     "Thriller", "War", "Western",
 )
 _GENRE_COUNTS = np.array([251, 135, 42, 122, 505, 109, 50, 725, 22, 24, 92, 56, 61, 247, 101, 251, 71, 27], float)
-# ML-100K's share of ratings 1..5.
-_RATING_SHARES = np.array([0.0611, 0.1137, 0.27145, 0.34174, 0.21201])
+# The marginal shares of each rating value in the MovieLens releases the shapes imitate
+# (aggregate counts from GroupLens' files): ML-100K and ML-1M use 1–5 stars,
+# ml-latest-small 0.5–5 in half stars.
+RATING_MARGINALS = {
+    "ml-100k": ((1.0, 2.0, 3.0, 4.0, 5.0), (0.0611, 0.1137, 0.27145, 0.34174, 0.21201)),
+    "ml-1m": ((1.0, 2.0, 3.0, 4.0, 5.0), (0.0562, 0.1075, 0.2611, 0.3489, 0.2263)),
+    "ml-latest-small": ((0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0),
+                        (0.0136, 0.0279, 0.0178, 0.0749, 0.0550, 0.1988, 0.1303, 0.2659, 0.0848, 0.1310)),
+}
 _OCCUPATIONS = (
     "administrator", "artist", "doctor", "educator", "engineer", "entertainment", "executive",
     "healthcare", "homemaker", "lawyer", "librarian", "marketing", "none", "other", "programmer",
@@ -44,6 +52,33 @@ _OCCUPATIONS = (
 )
 _START = 874_724_710  # 1997-09-20, the first ML-100K rating
 _END = 893_286_638  # 1998-04-22, the last one
+# Each shape: the generator's arguments at full size and in quick mode (REC_QUICK=1).
+SHAPES = {
+    # ML-100K: 943 users x 1,682 items, ~100k ratings, >= 20 per user, demographics, 1-5 stars.
+    "synthetic": {
+        "full": dict(n_users=943, n_items=1682, mean_ratings_per_user=110.0),
+        "quick": dict(n_users=200, n_items=400, mean_ratings_per_user=45.0),
+    },
+    # ml-latest-small: ~600 users x ~9,700 items, ~100k half-star ratings, a third of the items
+    # rated once, histories of up to a few thousand ratings, no demographics, 22 years of time.
+    "synthetic-latest-small": {
+        # Drawn from a catalogue of 30,000 items, of which about 10,000 get rated: like
+        # movies.csv, the data list only rated items, so item ids have gaps.
+        "full": dict(n_users=610, n_items=30_000, mean_ratings_per_user=172.0, popularity_spread=2.8,
+                     activity_spread=1.4, max_share=0.09, ratings_like="ml-latest-small",
+                     demographics=False, rated_items_only=True, period=(828_124_615, 1_537_799_250)),
+        "quick": dict(n_users=120, n_items=6_000, mean_ratings_per_user=60.0, popularity_spread=2.6,
+                      activity_spread=1.4, max_share=0.1, ratings_like="ml-latest-small",
+                      demographics=False, rated_items_only=True, period=(828_124_615, 1_537_799_250)),
+    },
+    # ML-1M: 6,040 users x 3,706 items, ~1M ratings, >= 20 per user, demographics, 1-5 stars.
+    "synthetic-1m": {
+        "full": dict(n_users=6040, n_items=3706, mean_ratings_per_user=165.6, max_share=0.6,
+                     ratings_like="ml-1m", period=(956_703_932, 1_046_454_590)),
+        "quick": dict(n_users=300, n_items=600, mean_ratings_per_user=60.0, max_share=0.6,
+                      ratings_like="ml-1m", period=(956_703_932, 1_046_454_590)),
+    },
+}
 # Words that a title of each genre draws on, so titles carry a little content signal.
 _TITLE_WORDS = {
     "Action": "Strike Fury Bullet Mission Force", "Adventure": "Quest Island Journey Treasure Voyage",
@@ -66,8 +101,9 @@ class PreferenceModel:
 
     A user ``u``'s latent appetite for item ``i`` is
     ``s = global_mean + user_bias[u] + item_bias[i] + user_factors[u] @ item_factors[i]``;
-    an observed rating is ``s + noise * N(0, 1)`` cut into 1..5 at ``cutpoints``.
-    Users and items are addressed by their ids (1-based, as in the ratings).
+    an observed rating is ``s + noise * N(0, 1)`` cut at ``cutpoints`` into the rating
+    values ``levels`` (1..5 stars by default, or half stars). Users and items are
+    addressed by their ids (1-based, as in the ratings).
     """
 
     user_factors: np.ndarray
@@ -79,6 +115,7 @@ class PreferenceModel:
     noise: float
     item_popularity: np.ndarray  # the exposure propensity of each item (sums to 1)
     genre_names: tuple[str, ...] = SYNTHETIC_GENRES
+    levels: np.ndarray = field(default_factory=lambda: np.arange(1.0, 6.0))
 
     @property
     def n_users(self) -> int:
@@ -102,21 +139,23 @@ class PreferenceModel:
         return self.global_mean + self.user_bias[u] + self.item_bias[i] + dot
 
     def rating_probabilities(self, user_ids, item_ids) -> np.ndarray:
-        """P(rating = 1..5) for each pair; the last axis has length 5."""
+        """P(rating = each of ``levels``) for each pair; the last axis has ``len(levels)`` entries."""
         s = self.latent(user_ids, item_ids)[..., None]
-        below = ndtr((self.cutpoints - s) / self.noise)  # P(rating <= 1..4)
+        below = ndtr((self.cutpoints - s) / self.noise)  # P(rating <= each level but the top one)
         cdf = np.concatenate([below, np.ones_like(s)], axis=-1)
         return np.diff(cdf, axis=-1, prepend=0.0)
 
     def expected_rating(self, user_ids, item_ids) -> np.ndarray:
         """The mean rating each user would give each paired item."""
-        return self.rating_probabilities(user_ids, item_ids) @ np.arange(1, 6)
+        return self.rating_probabilities(user_ids, item_ids) @ np.asarray(self.levels, dtype=np.float64)
 
-    def like_probability(self, user_ids, item_ids, threshold: int = 4) -> np.ndarray:
+    def like_probability(self, user_ids, item_ids, threshold: float = 4) -> np.ndarray:
         """P(rating >= threshold): the click/like probability a simulator can use."""
-        if not 1 <= threshold <= 5:
-            raise ValueError(f"threshold must be a rating in 1..5, got {threshold}")
-        return self.rating_probabilities(user_ids, item_ids)[..., threshold - 1:].sum(axis=-1)
+        levels = np.asarray(self.levels, dtype=np.float64)
+        if not levels[0] <= threshold <= levels[-1]:
+            raise ValueError(f"threshold must be a rating in {levels[0]:g}..{levels[-1]:g}, got {threshold}")
+        first = int(np.searchsorted(levels, threshold - 1e-9))
+        return self.rating_probabilities(user_ids, item_ids)[..., first:].sum(axis=-1)
 
     def score_matrix(self, user_ids=None) -> np.ndarray:
         """Expected ratings of the given users (default: all) for every item, float32."""
@@ -179,27 +218,57 @@ def _titles(rng, flags: np.ndarray, years: np.ndarray) -> list[str]:
     return titles
 
 
+def _paired_dot(left: np.ndarray, right: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``(left[rows] * right[cols]).sum(axis=1)`` in chunks, so a million pairs never need 400 MB."""
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), 100_000):
+        part = slice(start, start + 100_000)
+        out[part] = np.einsum("ij,ij->i", left[rows[part]], right[cols[part]])
+    return out
+
+
 def generate_movielens_like(n_users: int = 943, n_items: int = 1682, mean_ratings_per_user: float = 110.0,
                             min_ratings_per_user: int = 20, n_latent: int = 8, seed: int = 0,
-                            quick: bool = False):
+                            quick: bool = False, *, popularity_spread: float = 1.5,
+                            activity_spread: float = 1.3, max_share: float = 0.45,
+                            ratings_like: str = "ml-100k", demographics: bool = True,
+                            rated_items_only: bool = False, period: tuple[int, int] = (_START, _END),
+                            name: str = "synthetic"):
     """Draw a MovieLens-like data set and the preference model behind it.
 
     Parameters
     ----------
     n_users, n_items : int
-        Size of the catalogue and user base (ML-100K: 943 x 1,682).
+        Size of the user base and of the catalogue (ML-100K: 943 x 1,682).
     mean_ratings_per_user : float
-        Average activity before the cap at 45% of the catalogue (ML-100K: 106); every user rates at least
-        ``min_ratings_per_user`` items, and activity is long-tailed.
+        Average activity before the cap at ``max_share`` of the catalogue (ML-100K: 106);
+        every user rates at least ``min_ratings_per_user`` items, and activity is
+        long-tailed (log-normal with spread ``activity_spread``).
     n_latent : int
         Latent taste dimensions besides the genres.
     seed : int
         Everything is drawn from ``numpy.random.default_rng(seed)``.
+    popularity_spread : float
+        Standard deviation of the items' log exposure: larger means a longer tail (at 2.6, a
+        third of a 9,700-item catalogue is rated once, as in ml-latest-small).
+    ratings_like : str
+        Whose rating values and shares to imitate: ``"ml-100k"`` or ``"ml-1m"`` (1–5
+        stars) or ``"ml-latest-small"`` (0.5–5 in half stars); see :data:`RATING_MARGINALS`.
+    demographics : bool
+        Draw a users table (age, gender, occupation, zip) that shapes tastes; without it
+        ``users`` is None, as in ml-latest-small.
+    rated_items_only : bool
+        List only the items someone rated in ``items`` (as MovieLens' later releases do);
+        item ids then have gaps. The truth still covers the whole catalogue.
+    period : (int, int)
+        First and last moment of the log, Unix seconds.
+    name : str
+        The data set's name (a key of :data:`SHAPES` when drawn by :func:`load_synthetic`).
 
     Returns
     -------
     rec_utils.datasets.Dataset
-        ``name == "synthetic"``, with ``truth`` set to the :class:`PreferenceModel`.
+        With ``truth`` set to the :class:`PreferenceModel`.
 
     Examples
     --------
@@ -207,7 +276,7 @@ def generate_movielens_like(n_users: int = 943, n_items: int = 1682, mean_rating
     >>> int(data.ratings.groupby("user_id").size().min()) >= 20
     True
     """
-    from .datasets import Dataset
+    from .datasets import Dataset, RatingScale
 
     if n_users < 2 or n_items < 2:
         raise ValueError(f"need at least 2 users and 2 items, got {n_users} users and {n_items} items")
@@ -215,52 +284,70 @@ def generate_movielens_like(n_users: int = 943, n_items: int = 1682, mean_rating
         raise ValueError(
             f"mean_ratings_per_user must lie between min_ratings_per_user ({min_ratings_per_user}) "
             f"and n_items ({n_items}), got {mean_ratings_per_user}")
+    if ratings_like not in RATING_MARGINALS:
+        raise ValueError(f"ratings_like must be one of {sorted(RATING_MARGINALS)}, got {ratings_like!r}")
+    if not 0 < max_share <= 1:
+        raise ValueError(f"max_share must be a fraction in (0, 1], got {max_share!r}")
+    if not period[0] < period[1]:
+        raise ValueError(f"period must run forwards, got {period!r}")
     rng = np.random.default_rng(seed)
     n_genres = len(SYNTHETIC_GENRES)
+    levels, shares = (np.array(v, dtype=np.float64) for v in RATING_MARGINALS[ratings_like])
+    start, end = period
 
     # Items: genres, release year, quality (bias) and exposure (popularity, long-tailed).
     flags = _sample_genres(rng, n_items)
-    years = np.clip(1998 - np.floor(rng.exponential(7.0, n_items)), 1922, 1998).astype(int)
+    last_year = pd.Timestamp(end, unit="s").year
+    years = np.clip(last_year - np.floor(rng.exponential(7.0, n_items)), 1922, last_year).astype(int)
     item_bias = rng.normal(0.0, 0.4, n_items)
-    recency = (years - 1990) / 8.0
-    log_pop = rng.normal(0.0, 1.5, n_items) + 0.8 * item_bias + 0.5 * np.clip(recency, -1, 1)
-    popularity = np.exp(log_pop) / np.exp(log_pop).sum()
+    recency = (years - (last_year - 8)) / 8.0
+    log_pop = rng.normal(0.0, popularity_spread, n_items) + 0.8 * item_bias + 0.5 * np.clip(recency, -1, 1)
+    popularity = np.exp(log_pop - log_pop.max())
+    popularity /= popularity.sum()
 
     # Users: demographics, then genre tastes that depend on them, then free latent tastes.
     users = _demographics(rng, n_users)
-    genre_taste = rng.normal(0.0, 0.6, (n_users, n_genres)) + _demographic_taste(users)
+    genre_taste = rng.normal(0.0, 0.6, (n_users, n_genres))
+    if demographics:
+        genre_taste += _demographic_taste(users)
     item_genre = flags / np.sqrt(flags.sum(axis=1, keepdims=True))
     user_factors = np.hstack([genre_taste * 0.55, rng.normal(0.0, 0.45, (n_users, n_latent))])
     item_factors = np.hstack([item_genre * 0.55, rng.normal(0.0, 0.45, (n_items, n_latent))])
     user_bias = rng.normal(0.0, 0.35, n_users)
-    affinity = user_factors @ item_factors.T  # (n_users, n_items), the taste part of appetite
 
     # Activity: at least the minimum, long-tailed above it, mean as asked.
-    extra = rng.lognormal(0.0, 1.3, n_users)
+    extra = rng.lognormal(0.0, activity_spread, n_users)
     extra *= (mean_ratings_per_user - min_ratings_per_user) / extra.mean()
-    counts = np.minimum(min_ratings_per_user + np.round(extra).astype(int), int(0.45 * n_items))
+    counts = np.minimum(min_ratings_per_user + np.round(extra).astype(int), max(int(max_share * n_items), 1))
 
-    # Who watches what: exposure times taste (people mostly rate what they chose to see).
-    keys = np.log(popularity)[None, :] + 1.5 * affinity + rng.gumbel(size=affinity.shape)
-    order = np.argsort(-keys, axis=1)
-    chosen = np.arange(n_items)[None, :] < counts[:, None]  # the first counts[u] of each row
+    # Who watches what: exposure times taste (people mostly rate what they chose to see). Users
+    # are drawn in blocks, so memory stays at a block of users x items at ML-1M's scale too.
+    log_popularity = np.log(popularity)
+    chosen_items = []
+    block = max(1, 2_000_000 // n_items)
+    for lo in range(0, n_users, block):
+        affinity = user_factors[lo:lo + block] @ item_factors.T
+        keys = log_popularity[None, :] + 1.5 * affinity + rng.gumbel(size=affinity.shape)
+        order = np.argsort(-keys, axis=1)
+        for row, count in enumerate(counts[lo:lo + block]):
+            chosen_items.append(order[row, :count])
     u_idx = np.repeat(np.arange(n_users), counts)
-    i_idx = order[chosen]  # row-major, so user u's items come in a block of counts[u]
+    i_idx = np.concatenate(chosen_items)  # user u's items come in a block of counts[u]
 
-    # Ratings: appetite plus noise, cut so the shares of 1..5 match ML-100K.
-    base = user_bias[u_idx] + item_bias[i_idx] + affinity[u_idx, i_idx]
+    # Ratings: appetite plus noise, cut so the shares of each value match the imitated release.
+    base = user_bias[u_idx] + item_bias[i_idx] + _paired_dot(user_factors, item_factors, u_idx, i_idx)
     noise = 0.75
     observed = base + rng.normal(0.0, noise, len(base))
-    cut = np.quantile(observed, np.cumsum(_RATING_SHARES)[:-1])
+    cut = np.quantile(observed, np.cumsum(shares)[:-1])
     global_mean = 0.0
-    ratings = (1 + np.searchsorted(cut, observed)).astype(np.float32)
+    ratings = levels[np.searchsorted(cut, observed)].astype(np.float32)
 
     # Time: each user arrives, rates in sessions (seconds apart within one), and their
     # taste drifts, so later ratings lean towards a direction of their own.
     drift = rng.normal(0.0, 1.0, (n_users, item_factors.shape[1]))
-    position = (drift[u_idx] * item_factors[i_idx]).sum(axis=1) + rng.normal(0.0, 0.15, len(u_idx))
-    arrival = _START + rng.beta(1.0, 1.6, n_users) * (_END - _START) * 0.9
-    stay = (_END - arrival) * rng.beta(0.6, 2.5, n_users)  # most users stay a short while
+    position = _paired_dot(drift, item_factors, u_idx, i_idx) + rng.normal(0.0, 0.15, len(u_idx))
+    arrival = start + rng.beta(1.0, 1.6, n_users) * (end - start) * 0.9
+    stay = (end - arrival) * rng.beta(0.6, 2.5, n_users)  # most users stay a short while
     timestamps = np.empty(len(u_idx), dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(counts)])
     rank_in_user = np.empty(len(u_idx), dtype=np.int64)
@@ -285,10 +372,26 @@ def generate_movielens_like(n_users: int = 943, n_items: int = 1682, mean_rating
         YEAR: pd.array(years, dtype="Int16"),
         GENRES: [GENRE_SEPARATOR.join(names[row]) for row in flags],
     })
+    if rated_items_only:
+        items = items[items[ITEM].isin(frame[ITEM].unique())].reset_index(drop=True)
     truth = PreferenceModel(
         user_factors=user_factors.astype(np.float32), item_factors=item_factors.astype(np.float32),
         user_bias=user_bias.astype(np.float32), item_bias=item_bias.astype(np.float32),
-        global_mean=global_mean, cutpoints=cut, noise=noise, item_popularity=popularity,
+        global_mean=global_mean, cutpoints=cut, noise=noise, item_popularity=popularity, levels=levels,
     )
-    return Dataset(name="synthetic", ratings=frame, items=items, users=users,
-                   source=f"synthetic (seed {seed})", quick=quick, truth=truth)
+    step = float(levels[1] - levels[0])
+    return Dataset(name=name, ratings=frame, items=items, users=users if demographics else None,
+                   source=f"synthetic (shape {name!r}, seed {seed})", quick=quick, truth=truth,
+                   rating_scale=RatingScale(float(levels[0]), float(levels[-1]), step))
+
+
+def load_synthetic(shape: str = "synthetic", quick: bool = False, seed: int = 0):
+    """One of the :data:`SHAPES`, at full size or in its quick version.
+
+    >>> data = load_synthetic("synthetic-latest-small", quick=True)
+    >>> data.users is None, str(data.rating_scale)
+    (True, '0.5–5 in steps of 0.5')
+    """
+    if shape not in SHAPES:
+        raise ValueError(f"unknown synthetic shape {shape!r}; expected one of {sorted(SHAPES)}")
+    return generate_movielens_like(seed=seed, quick=quick, name=shape, **SHAPES[shape]["quick" if quick else "full"])

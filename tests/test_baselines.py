@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import pytest
 
 from rec_utils.baselines import (EASE, BiasBaseline, BiasedMF, FunkSVD, ImplicitALS, ItemKNN,
@@ -52,9 +53,11 @@ def test_popularity_orders_by_count():
 def test_item_knn_keeps_n_neighbors_per_item():
     rng = np.random.default_rng(0)
     r = pd.DataFrame({"user_id": rng.integers(0, 40, 400), "item_id": rng.integers(0, 25, 400)}).drop_duplicates()
-    full = ItemKNN(n_neighbors=100, shrink=0.0).fit(r).similarity_
+    full = ItemKNN(n_neighbors=100, shrink=0.0).fit(r).similarity_.toarray()
     for n in (1, 3, 10):
         sim = ItemKNN(n_neighbors=n, shrink=0.0).fit(r).similarity_
+        assert sp.issparse(sim) and sim.dtype == np.float32 and sim.nnz <= sim.shape[1] * (n + 3)
+        sim = sim.toarray()
         assert np.all(np.diag(sim) == 0)
         for j in range(sim.shape[1]):
             kept = np.sort(sim[:, j][sim[:, j] > 0])[::-1]
@@ -294,3 +297,99 @@ def test_relevance_matrix_needs_scorable_items():
         relevance_matrix(pd.DataFrame({"user_id": [1], "item_id": [99]}), IdIndex([1]), IdIndex([10, 20]))
     matrix = relevance_matrix(pd.DataFrame({"user_id": [1, 1], "item_id": [20, 20]}), IdIndex([1]), IdIndex([10, 20]))
     np.testing.assert_array_equal(matrix.toarray(), [[0, 1]])
+
+
+# ---------------------------------------------------------------- duplicate (user, item) rows
+
+from rec_utils.baselines import BiasBaseline, BiasedMF, FunkSVD, ItemKNNBaseline, RatingBlend  # noqa: E402
+from rec_utils.split import deduplicate_interactions, random_split, stratified_split  # noqa: E402
+
+
+def _with_a_rerating(seed=0):
+    """A small log in which user 1 rated item 1 with 5 and, later, with 1."""
+    rng = np.random.default_rng(seed)
+    rows = [(u, i, float(rng.integers(1, 6)), 1000 + 10 * u + i) for u in range(1, 16) for i in range(1, 9)
+            if (u, i) != (1, 1)]
+    rows += [(1, 1, 5.0, 10), (1, 1, 1.0, 20)]
+    return pd.DataFrame(rows, columns=["user_id", "item_id", "rating", "timestamp"])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: BiasBaseline(reg_user=0.0, reg_item=0.0),
+    lambda: BiasedMF(n_factors=2, reg=0.1),
+    lambda: FunkSVD(n_factors=2, n_epochs=5),
+    lambda: ItemKNNBaseline(n_neighbors=3),
+    lambda: RatingBlend([BiasBaseline(), BiasedMF(n_factors=2)]),
+], ids=["BiasBaseline", "BiasedMF", "FunkSVD", "ItemKNNBaseline", "RatingBlend"])
+def test_rating_models_keep_the_latest_rating_of_a_duplicate_pair(make):
+    log = _with_a_rerating()
+    deduplicated = deduplicate_interactions(log)
+    assert len(deduplicated) == len(log) - 1 and deduplicated.query("user_id == 1 and item_id == 1")["rating"].item() == 1.0
+    with_duplicates = make().fit(log)
+    without = make().fit(deduplicated)
+    assert with_duplicates.global_mean_ == pytest.approx(without.global_mean_)
+    users, items = log["user_id"].unique(), np.arange(1, 9)
+    np.testing.assert_allclose(with_duplicates.predict(np.repeat(users, 8), np.tile(items, len(users))),
+                               without.predict(np.repeat(users, 8), np.tile(items, len(users))), atol=1e-9)
+    assert with_duplicates.predict([1], [1])[0] < 5.5  # never the sum of 5 and 1
+
+
+def test_a_rating_matrix_refuses_duplicates_instead_of_summing_them():
+    from rec_utils.split import IdIndex, interaction_matrix
+
+    log = _with_a_rerating()
+    with pytest.raises(ValueError, match="duplicate.*deduplicate_interactions"):
+        interaction_matrix(log, IdIndex(log["user_id"]), IdIndex(log["item_id"]), value="rating")
+    counts = interaction_matrix(log, IdIndex(log["user_id"]), IdIndex(log["item_id"]))
+    assert counts.max() == 2  # without a value, cells count the rows of their pair
+
+
+def test_deduplication_without_timestamps_keeps_the_last_row():
+    log = _with_a_rerating().drop(columns="timestamp")
+    assert deduplicate_interactions(log).query("user_id == 1 and item_id == 1")["rating"].item() == 1.0
+
+
+@pytest.mark.parametrize("split", [stratified_split, random_split])
+def test_splits_never_put_one_pair_on_both_sides(split):
+    log = pd.concat([_with_a_rerating(seed) for seed in range(3)], ignore_index=True)  # many repeated pairs
+    for seed in range(5):
+        train, test = split(log, 0.3, seed=seed)
+        assert len(train) + len(test) == len(log)
+        both = train.merge(test, on=["user_id", "item_id"])
+        assert both.empty, f"pairs on both sides: {both[['user_id', 'item_id']].drop_duplicates().values.tolist()}"
+
+
+def test_the_pair_split_is_unchanged_on_data_without_duplicates():
+    """The leaderboard split (per-user 75/25, seed 42) of unique pairs is the row split it always was."""
+    from rec_utils.synthetic import generate_movielens_like
+
+    ratings = generate_movielens_like(n_users=40, n_items=60, mean_ratings_per_user=25).ratings
+    train, test = stratified_split(ratings, 0.25, seed=42)
+    rng = np.random.default_rng(42)
+    users = ratings["user_id"].to_numpy()
+    order = np.lexsort((rng.random(len(ratings)), users))
+    sorted_users = users[order]
+    starts = np.flatnonzero(np.r_[True, sorted_users[1:] != sorted_users[:-1]])
+    sizes = np.diff(np.r_[starts, len(order)])
+    rank = np.arange(len(order)) - np.repeat(starts, sizes)
+    is_test = np.zeros(len(ratings), bool)
+    is_test[order] = rank < np.repeat(np.minimum(np.round(sizes * 0.25).astype(int), sizes - 1), sizes)
+    pd.testing.assert_frame_equal(test, ratings[is_test].reset_index(drop=True))
+
+
+def test_item_gram_matches_the_dense_product_and_ease_the_textbook_inverse():
+    from rec_utils.baselines import item_gram
+
+    rng = np.random.default_rng(3)
+    x = sp.random(70, 40, density=0.2, random_state=3, format="csr", dtype=np.float32)
+    x.data[:] = 1.0
+    dense = x.toarray().astype(np.float64)
+    np.testing.assert_allclose(item_gram(x, l2=2.0), dense.T @ dense + 2.0 * np.eye(40), rtol=1e-6)
+    r = pd.DataFrame({"user_id": rng.integers(0, 60, 500), "item_id": rng.integers(0, 30, 500)}).drop_duplicates()
+    model = EASE(l2=5.0).fit(r)
+    x = model.seen_.toarray().astype(np.float64)
+    p = np.linalg.inv(x.T @ x + 5.0 * np.eye(x.shape[1]))
+    expected = -p / np.diag(p)[None, :]
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(model.weights_, expected, atol=2e-5)
+    assert model.weights_.dtype == np.float32 and model.weights_.flags.c_contiguous

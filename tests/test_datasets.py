@@ -214,7 +214,7 @@ def test_load_dataset_falls_back_to_synthetic_with_one_line(monkeypatch, tmp_pat
     monkeypatch.setattr(datasets, "_repo_data_dir", lambda: None)
     data = load_dataset("ml-100k", quick=True)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 1 and "falling back to synthetic" in lines[0]
+    assert len(lines) == 1 and "using the synthetic stand-in" in lines[0]
     assert data.name == "synthetic" and data.quick
 
 

@@ -32,7 +32,7 @@ def test_each_check_flags_its_row():
         (3, 10, 3.0, 0),             # 1970
         (3, 20, 3.0, 4_102_444_800),  # 2100, in the future
     ])
-    flags = find_rating_anomalies(log)
+    flags = find_rating_anomalies(log, rating_range=(1, 5))
     assert list(flags.columns) == list(ANOMALY_CHECKS)
     assert flags.index.equals(log.index)
     assert flags["missing"].tolist() == [False, True, False, False, False, False]
@@ -88,6 +88,45 @@ def test_thresholds_are_respected():
     assert not find_rating_anomalies(log, bot_min_ratings=30, bot_min_per_minute=100)["bot_user"].any()
 
 
+def test_the_data_scale_decides_what_is_out_of_range():
+    from rec_utils.datasets import RatingScale
+
+    log = _log([(1, 10, 0.5, T0), (1, 20, 3.5, T0), (1, 30, 3.7, T0), (1, 40, 5.5, T0)])
+    half_stars = find_rating_anomalies(log, rating_range=RatingScale(0.5, 5.0, 0.5))
+    assert half_stars["rating_out_of_range"].tolist() == [False, False, True, True]  # 3.7 is off the grid
+    stars = find_rating_anomalies(log, rating_range=RatingScale(1.0, 5.0, 1.0))
+    assert stars["rating_out_of_range"].tolist() == [True, True, True, True]
+    assert not find_rating_anomalies(log)["rating_out_of_range"].any()  # no scale given: no range check
+    assert "rating_out_of_range" in find_rating_anomalies(log).attrs["skipped"]
+
+
+def test_without_timestamps_the_time_checks_are_skipped_and_said():
+    log = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [10, 10, 10], "rating": [4.0, 2.0, 3.0]})
+    flags = find_rating_anomalies(log, rating_range=(1, 5))
+    assert flags["duplicate"].tolist() == [True, False, False]  # the later row wins
+    assert not flags["timestamp_out_of_range"].any() and not flags["bot_user"].any()
+    assert set(flags.attrs["skipped"]) == {"timestamp_out_of_range", "bot_user"}
+    clean, _ = clean_ratings(log)
+    assert list(clean.columns) == ["user_id", "item_id", "rating"] and clean["rating"].tolist() == [2.0, 3.0]
+
+
+def test_implicit_feedback_is_never_taken_for_bots():
+    from rec_utils.datasets import RatingScale
+
+    log = _log([(99, item, 1.0, T0 + item) for item in range(1, 200)])  # fast, many, all "1"
+    flags = find_rating_anomalies(log, rating_range=RatingScale.implicit_feedback())
+    assert not flags.any().any() and "bot_user" in flags.attrs["skipped"]
+
+
+def test_heavy_real_users_of_the_synthetic_shapes_are_not_bots():
+    from rec_utils.synthetic import load_synthetic
+
+    for shape in ("synthetic", "synthetic-latest-small"):
+        data = load_synthetic(shape, quick=True)
+        flags = find_rating_anomalies(data.ratings, rating_range=data.rating_scale)
+        assert not flags.any().any(), (shape, flags.sum().to_dict())
+
+
 def test_time_range_accepts_dates_and_seconds():
     log = _log([(1, 10, 4.0, T0), (1, 20, 4.0, T0 + 86_400 * 365)])
     by_date = find_rating_anomalies(log, time_range=("1997-01-01", "1998-01-01"))
@@ -100,7 +139,7 @@ def test_time_range_accepts_dates_and_seconds():
 def test_works_positionally_with_any_index():
     log = _log([(1, 10, 4.0, T0), (1, 10, 4.0, T0 + 5), (2, 10, 9.0, T0)])
     log.index = [7, 7, 3]  # repeated and unsorted labels
-    flags = find_rating_anomalies(log)
+    flags = find_rating_anomalies(log, rating_range=(1, 5))
     assert flags["duplicate"].tolist() == [True, False, False]
     assert flags["rating_out_of_range"].tolist() == [False, False, True]
 
@@ -130,7 +169,7 @@ def test_user_rating_stats():
 
 @pytest.mark.parametrize("bad, message", [
     ([1, 2, 3], "must be a pandas DataFrame"),
-    (pd.DataFrame({"user_id": [1], "item_id": [1], "rating": [4.0]}), r"lacks column\(s\) \['timestamp'\]"),
+    (pd.DataFrame({"user_id": [1], "item_id": [1]}), r"lacks column\(s\) \['rating'\]"),
     (_log([]), "is empty"),
     (_log([(1, 1, "four", T0)]), "'rating' must be numeric"),
 ])
