@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rec_utils import metrics
+from rec_utils.evaluation import metrics
 
 N_USERS, N_ITEMS, K = 6040, 3706, 10
 OUT = Path(__file__).resolve().parent / "METRICS_BENCHMARK.md"

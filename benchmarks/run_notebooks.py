@@ -8,7 +8,7 @@ Usage (from the repository root)::
 ``--write`` saves the executed notebook (with its outputs) in place: that is how the
 committed notebooks are produced. The measurements are merged into
 ``benchmarks/notebook_runs.json`` and rendered as ``benchmarks/NOTEBOOK_RUNS.md``; the
-README's course map reads them (``python -m rec_utils.course`` refreshes it).
+README's course map reads them (``python -m tools.course`` refreshes it).
 
 Peak memory is the kernel process's own high-water mark of resident memory
 (``getrusage`` ``ru_maxrss``), read by a cell the harness appends and removes again, so

@@ -6,13 +6,24 @@ a notebook needs most are importable from the package itself::
     from rec_utils import setup, record, load_dataset
 
 They are loaded on first use, so ``import rec_utils`` stays cheap and never imports TensorFlow.
+The package's layers, each importing only the ones below it:
+
+* ``rec_utils.rl`` and ``rec_utils.systems`` — simulator, bandits, off-policy evaluation;
+  serving, distributed training, privacy;
+* ``rec_utils.models`` — every recommender, on one contract (``models.base.Recommender``);
+* ``rec_utils.evaluation`` — metrics, protocols, confidence intervals;
+* ``rec_utils.data`` — schema, data sets, splits, cleaning, features;
+* ``rec_utils._checks`` and ``rec_utils._console`` — input checks, progress bars.
+
+``rec_utils.notebook`` (setup, record, progress, free_memory) is the course's own layer:
+notebooks use it, library code never does.
 """
 
 from importlib import import_module
 
 _EXPORTS = {
-    "Dataset": "datasets", "load_dataset": "datasets",
-    "progress": "notebook", "record": "notebook", "setup": "notebook",
+    "Dataset": "data", "load_dataset": "data",
+    "free_memory": "notebook", "progress": "notebook", "record": "notebook", "setup": "notebook",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -8,7 +8,6 @@ quiets TensorFlow's logs, sets the plotting style and prints what the notebook r
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import gc
 import json
@@ -22,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import LAST_LOADED, describe_choice, is_quick, resolve_dataset
+from ._console import progress, quiet_native_stderr
+from .data.datasets import LAST_LOADED, describe_choice, is_quick, resolve_dataset
 
-__all__ = ["setup", "record", "results_dir", "progress", "free_memory", "Setup"]
+__all__ = ["setup", "record", "results_dir", "progress", "free_memory", "Setup"]  # progress: from _console
 
 _current = {"notebook": None}
 
@@ -44,26 +44,6 @@ def _version(package: str) -> str:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "not installed"
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence file descriptor 2 (C++ logging) for the block; Python exceptions still raise."""
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no real stderr (some embedded kernels): nothing to silence
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _plot_style() -> None:
@@ -108,7 +88,7 @@ def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool
     tf_line = f"TensorFlow {installed} (not imported)"
     if tensorflow:
         _limit_malloc_arenas(2)
-        with _quiet_native_stderr():  # TensorFlow's C++ start-up notices are not for learners
+        with quiet_native_stderr():  # TensorFlow's C++ start-up notices are not for learners
             import keras
             import tensorflow as tf
 
@@ -176,20 +156,6 @@ def record(name: str, value, notebook: str | None = None):
     os.replace(tmp, path)
     shown = f"{plain:.4g}" if isinstance(plain, float) else plain  # 4 significant digits: 3.5e-11 stays visible
     print(f"recorded {name} = {shown}", file=sys.stdout)
-
-
-def progress(iterable=None, **kwargs):
-    """A text progress bar for loops longer than a few seconds.
-
-    Plain-text ``tqdm`` (no widgets), updated at most once a second, so it reads the same
-    live in JupyterLab, in a terminal and in a notebook committed with its outputs.
-    """
-    from tqdm.std import tqdm
-
-    kwargs.setdefault("mininterval", 1.0)
-    kwargs.setdefault("ncols", 90)
-    kwargs.setdefault("file", sys.stdout)
-    return tqdm(iterable, **kwargs)
 
 
 def _limit_malloc_arenas(arenas: int) -> None:

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from rec_utils.bandits import (UCB1, EpsilonGreedy, LinUCB, OraclePolicy, RandomPolicy, ThompsonSampling,
-                               loglog_slope, run_bandit)
+from rec_utils.rl.bandits import UCB1, EpsilonGreedy, LinUCB, OraclePolicy, RandomPolicy, ThompsonSampling, loglog_slope, run_bandit
 
 P = np.array([[0.1, 0.2, 0.8], [0.15, 0.25, 0.7]])  # arm 2 is clearly best for both users
 

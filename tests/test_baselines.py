@@ -5,10 +5,9 @@ import pandas as pd
 import scipy.sparse as sp
 import pytest
 
-from rec_utils.baselines import (EASE, BiasBaseline, BiasedMF, FunkSVD, ImplicitALS, ItemKNN,
-                                 ItemKNNBaseline, PopularityRecommender, RatingBlend, ScoreBlend,
-                                 evaluate_top_k, relevance_matrix)
-from rec_utils.split import IdIndex
+from rec_utils.models.classical import EASE, BiasBaseline, BiasedMF, FunkSVD, ImplicitALS, ItemKNN, ItemKNNBaseline, PopularityRecommender, RatingBlend, ScoreBlend
+from rec_utils.evaluation import evaluate_model, relevance_matrix
+from rec_utils.data import IdIndex
 
 # Four users, five items. Item 10 is the most popular (3 users), then 20 (2), 30 and 40 (1 each).
 TOY = pd.DataFrame({"user_id": [1, 1, 1, 2, 2, 3, 3, 4],
@@ -269,11 +268,11 @@ def test_unknown_user_cannot_be_scored():
 
 # --------------------------------------------------------------------------- evaluation
 
-def test_evaluate_top_k_by_hand():
+def test_evaluate_model_by_hand():
     train = TOY
     # user 2 gets 30 (rank 1), 40, 50; user 4 gets 10 (rank 1), 20 (rank 2), 30
     test = pd.DataFrame({"user_id": [2, 2, 4], "item_id": [40, 30, 20]})
-    got = evaluate_top_k(PopularityRecommender().fit(train), train, test, k=3)
+    got = evaluate_model(PopularityRecommender().fit(train), test, k=3)
     # user 2: hits at ranks 1 (30) and 2 (40) of 2 relevant; user 4: hit at rank 2 of 1 relevant
     d = 1 / np.log2(np.arange(2, 5))
     expected = {"precision@3": (2 / 3 + 1 / 3) / 2, "recall@3": (1 + 1) / 2,
@@ -282,14 +281,14 @@ def test_evaluate_top_k_by_hand():
     assert got == pytest.approx(expected)
 
 
-def test_evaluate_top_k_batches_do_not_change_the_result():
+def test_evaluate_model_batches_do_not_change_the_result():
     rng = np.random.default_rng(2)
     r = pd.DataFrame({"user_id": rng.integers(0, 50, 600), "item_id": rng.integers(0, 30, 600)}).drop_duplicates()
     train, test = r.iloc[:400], r.iloc[400:]
     test = test[test["user_id"].isin(train["user_id"]) & ~test.set_index(["user_id", "item_id"]).index.isin(
         train.set_index(["user_id", "item_id"]).index)]
     model = EASE(5.0).fit(train, items=IdIndex(r["item_id"]))
-    assert evaluate_top_k(model, train, test, batch_size=7) == pytest.approx(evaluate_top_k(model, train, test))
+    assert evaluate_model(model, test, batch_size=7) == pytest.approx(evaluate_model(model, test))
 
 
 def test_relevance_matrix_needs_scorable_items():
@@ -301,8 +300,8 @@ def test_relevance_matrix_needs_scorable_items():
 
 # ---------------------------------------------------------------- duplicate (user, item) rows
 
-from rec_utils.baselines import BiasBaseline, BiasedMF, FunkSVD, ItemKNNBaseline, RatingBlend  # noqa: E402
-from rec_utils.split import deduplicate_interactions, random_split, stratified_split  # noqa: E402
+from rec_utils.models.classical import BiasBaseline, BiasedMF, FunkSVD, ItemKNNBaseline, RatingBlend  # noqa: E402
+from rec_utils.data import deduplicate_interactions, random_split, stratified_split  # noqa: E402
 
 
 def _with_a_rerating(seed=0):
@@ -335,7 +334,7 @@ def test_rating_models_keep_the_latest_rating_of_a_duplicate_pair(make):
 
 
 def test_a_rating_matrix_refuses_duplicates_instead_of_summing_them():
-    from rec_utils.split import IdIndex, interaction_matrix
+    from rec_utils.data import IdIndex, interaction_matrix
 
     log = _with_a_rerating()
     with pytest.raises(ValueError, match="duplicate.*deduplicate_interactions"):
@@ -361,7 +360,7 @@ def test_splits_never_put_one_pair_on_both_sides(split):
 
 def test_the_pair_split_is_unchanged_on_data_without_duplicates():
     """The leaderboard split (per-user 75/25, seed 42) of unique pairs is the row split it always was."""
-    from rec_utils.synthetic import generate_movielens_like
+    from rec_utils.data.synthetic import generate_movielens_like
 
     ratings = generate_movielens_like(n_users=40, n_items=60, mean_ratings_per_user=25).ratings
     train, test = stratified_split(ratings, 0.25, seed=42)
@@ -378,7 +377,7 @@ def test_the_pair_split_is_unchanged_on_data_without_duplicates():
 
 
 def test_item_gram_matches_the_dense_product_and_ease_the_textbook_inverse():
-    from rec_utils.baselines import item_gram
+    from rec_utils.models.classical import item_gram
 
     rng = np.random.default_rng(3)
     x = sp.random(70, 40, density=0.2, random_state=3, format="csr", dtype=np.float32)

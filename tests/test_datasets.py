@@ -8,11 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rec_utils import datasets
-from rec_utils.datasets import (
-    ChecksumError, DataUnavailableError, Variant, fetch_movielens, load_dataset, read_movielens,
-    safe_extract,
-)
+from rec_utils.data import datasets
+from rec_utils.data.datasets import ChecksumError, DataUnavailableError, Variant, fetch_movielens, load_dataset, read_movielens, safe_extract
 
 SCHEMA = ["user_id", "item_id", "rating", "timestamp"]
 REAL = Path(os.environ.get("REC_TEST_REAL_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))

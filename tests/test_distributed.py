@@ -4,7 +4,7 @@ import socket
 import numpy as np
 import pytest
 
-from rec_utils.distributed import epoch_pairs, free_ports, run_workers, split_cpu_devices, tf_config, train_embedding_model
+from rec_utils.systems.distributed import epoch_pairs, free_ports, run_workers, split_cpu_devices, tf_config, train_embedding_model
 
 
 # --------------------------------------------------------------------------- cluster plumbing

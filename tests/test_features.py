@@ -2,11 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rec_utils.features import (
-    SECONDS_PER_DAY, context_features, cross_genre_affinity, cross_genre_rating, item_features,
-    point_in_time_features, shrunk_mean, user_features,
-)
-from rec_utils.synthetic import generate_movielens_like
+from rec_utils.data.features import SECONDS_PER_DAY, context_features, cross_genre_affinity, cross_genre_rating, item_features, point_in_time_features, shrunk_mean, user_features
+from rec_utils.data.synthetic import generate_movielens_like
 
 DAY = SECONDS_PER_DAY
 

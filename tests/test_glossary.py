@@ -5,8 +5,7 @@ import json
 import pytest
 
 from rec_utils import glossary
-from rec_utils.glossary import (GLOSSARY, Mention, Term, check_mentions, find_terms, glossary_markdown, lookup,
-                                resolve, scan_notebooks)
+from rec_utils.glossary import GLOSSARY, Mention, Term, check_mentions, find_terms, glossary_markdown, lookup, resolve, scan_notebooks
 
 TOY = (Term("cold start", "冷启动", "01", "No history yet."),
        Term("temporal split", "按时间划分", "02", "Train on the past, test on the future.", ("temporal",)),

@@ -3,7 +3,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn import metrics as skm
 
-from rec_utils import metrics as m
+from rec_utils.evaluation import metrics as m
 
 Y_TRUE = np.array([[1, 0, 1, 0, 0], [0, 0, 0, 0, 1]])
 Y_SCORE = np.array([[0.9, 0.8, 0.7, 0.1, 0.0], [0.5, 0.4, 0.3, 0.2, 0.1]])

@@ -3,9 +3,10 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from rec_utils.baselines import PopularityRecommender, evaluate_top_k
+from rec_utils.models.classical import PopularityRecommender
+from rec_utils.evaluation import evaluate_model
 from rec_utils.models.bpr import BPR, bpr_sgd_step, sample_triples
-from rec_utils.split import IdIndex, stratified_split
+from rec_utils.data import IdIndex, stratified_split
 
 
 def _planted(n_users=60, n_items=40, seed=0):
@@ -86,8 +87,8 @@ def test_bpr_beats_popularity_and_random_on_planted_tastes():
     train, test = stratified_split(ratings, 0.3, seed=0)
     items = IdIndex(ratings["item_id"])
     bpr = BPR(n_factors=8, learning_rate=0.05, reg=0.01, n_epochs=40, batch_size=64, seed=0).fit(train, items=items)
-    found = evaluate_top_k(bpr, train, test, k=5)["ndcg@5"]
-    popular = evaluate_top_k(PopularityRecommender().fit(train, items=items), train, test, k=5)["ndcg@5"]
+    found = evaluate_model(bpr, test, k=5)["ndcg@5"]
+    popular = evaluate_model(PopularityRecommender().fit(train, items=items), test, k=5)["ndcg@5"]
     assert found > popular + 0.1
     curve = bpr.history_["log_likelihood"]
     assert len(curve) == 40 and curve[-1] > curve[0]

@@ -7,10 +7,7 @@ pytest.importorskip("tensorflow")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from rec_utils.models.gan import (CFGAN, build_cfgan_discriminator, build_cfgan_generator,  # noqa: E402
-                                  build_toy_discriminator, build_toy_generator, cfgan_masks, cfgan_train_steps,
-                                  discriminator_loss, generator_loss, mode_coverage, ring_centres,
-                                  ring_of_gaussians, sliced_wasserstein)
+from rec_utils.models.gan import CFGAN, build_cfgan_discriminator, build_cfgan_generator, build_toy_discriminator, build_toy_generator, cfgan_masks, cfgan_train_steps, discriminator_loss, generator_loss, mode_coverage, ring_centres, ring_of_gaussians, sliced_wasserstein  # noqa: E402
 
 
 def _planted(n_users=40, n_items=30, seed=0):

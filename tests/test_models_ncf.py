@@ -5,8 +5,7 @@ pytest.importorskip("tensorflow")
 
 import keras  # noqa: E402
 
-from rec_utils.models.ncf import (build_gmf, build_mf, build_mlp, build_neumf, load_pretrained,  # noqa: E402
-                                  negative_sampling_batches, sample_negatives, score_candidates)
+from rec_utils.models.ncf import build_gmf, build_mf, build_mlp, build_neumf, load_pretrained, negative_sampling_batches, sample_negatives, score_candidates  # noqa: E402
 
 
 def _pairs(model, users, items):

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rec_utils.models.sasrec import (attention_weights, build_sasrec, causal_attention_mask, masked_next_item_loss,
-                                     next_item_sequences, sequence_dataset, sequence_training_model, training_flops)
-from rec_utils.models.sequential import next_item_examples
-from rec_utils.split import IdIndex
+from rec_utils.models.sasrec import attention_weights, build_sasrec, causal_attention_mask, masked_next_item_loss, sequence_dataset, sequence_training_model, training_flops
+from rec_utils.data.sequences import next_item_sequences
+from rec_utils.data.sequences import next_item_examples
+from rec_utils.data import IdIndex
 
 # user 1 rated 10, 20, 30, 40, 50 in that order; user 2 rated 10 then 20 (rows out of order); user 3 rated 30 alone
 HISTORIES = pd.DataFrame({"user_id": [1, 1, 1, 1, 1, 2, 2, 3],

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rec_utils.models.sequential import (MarkovChainRecommender, RecentPopularityRecommender, build_gru4rec,
-                                         candidate_metrics, full_ranking_metrics, next_item_dataset,
-                                         next_item_examples, time_ordered, user_sequences)
-from rec_utils.split import IdIndex
+from rec_utils.models.sequential import MarkovChainRecommender, RecentPopularityRecommender, build_gru4rec, next_item_dataset
+from rec_utils.evaluation import candidate_metrics, full_ranking_metrics
+from rec_utils.data.sequences import next_item_examples, time_ordered, user_sequences
+from rec_utils.data import IdIndex
 
 # user 1 rated 10, 20 and 30 at t=1, 2, 2 (the tie keeps row order) and 40 at t=3, listed out of order;
 # user 2 rated 20 alone

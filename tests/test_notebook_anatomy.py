@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from rec_utils import course
+from tools import course
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

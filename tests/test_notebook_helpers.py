@@ -4,7 +4,8 @@ import random
 import numpy as np
 import pytest
 
-from rec_utils import course, notebook
+from tools import course
+from rec_utils import notebook
 
 
 def test_setup_seeds_and_reports(capsys):
@@ -45,8 +46,8 @@ def test_record_merges_results(tmp_path, monkeypatch, capsys):
 
 
 def test_generated_parts_are_current():
-    assert course.sync_readme(check=True), "README is out of date: run python -m rec_utils.course"
-    assert course.sync_index(check=True), "notebooks/index.ipynb is out of date: run python -m rec_utils.course"
+    assert course.sync_readme(check=True), "README is out of date: run python -m tools.course"
+    assert course.sync_index(check=True), "notebooks/index.ipynb is out of date: run python -m tools.course"
 
 
 def test_links_use_the_one_slug():

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from rec_utils.ope import doubly_robust, importance_weights, ips, snips
+from rec_utils.rl.ope import doubly_robust, importance_weights, ips, snips
 
 # A tiny bandit: one context, three actions.
 MU = np.array([0.5, 0.3, 0.2])  # logging policy

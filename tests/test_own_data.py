@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rec_utils import datasets
-from rec_utils.datasets import RatingScale, load_dataset, read_ratings_file, resolve_dataset
-from rec_utils.synthetic import load_synthetic
+from rec_utils.data import datasets
+from rec_utils.data import RatingScale
+from rec_utils.data.datasets import load_dataset, read_ratings_file, resolve_dataset
+from rec_utils.data.synthetic import load_synthetic
 
 
 def _write(path, text):
@@ -167,11 +168,11 @@ def test_a_missing_path_is_named(tmp_path):
 
 def test_the_fetch_command_prints_a_plain_message(tmp_path):
     env = {"REC_OFFLINE": "1", "REC_CACHE_DIR": str(tmp_path), "PATH": "", "PYTHONPATH": ":".join(sys.path)}
-    done = subprocess.run([sys.executable, "-m", "rec_utils.datasets", "fetch", "ml-1m"], env=env,
+    done = subprocess.run([sys.executable, "-m", "rec_utils.data.datasets", "fetch", "ml-1m"], env=env,
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: ml-1m is not on disk and REC_OFFLINE=1 forbids downloading it")
-    wrong = subprocess.run([sys.executable, "-m", "rec_utils.datasets", "fetch", "ml-7k"], env=env,
+    wrong = subprocess.run([sys.executable, "-m", "rec_utils.data.datasets", "fetch", "ml-7k"], env=env,
                            capture_output=True, text=True, cwd=tmp_path)
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr and "ml-100k" in wrong.stderr
 

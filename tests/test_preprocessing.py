@@ -2,10 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rec_utils.preprocessing import (
-    ANOMALY_CHECKS, UserMeanCenterer, clean_ratings, find_rating_anomalies, mean_center, user_rating_stats,
-)
-from rec_utils.synthetic import generate_movielens_like
+from rec_utils.data.preprocessing import ANOMALY_CHECKS, UserMeanCenterer, clean_ratings, find_rating_anomalies, mean_center, user_rating_stats
+from rec_utils.data.synthetic import generate_movielens_like
 
 T0 = 880_000_000  # a plausible MovieLens-era timestamp (1997)
 
@@ -89,7 +87,7 @@ def test_thresholds_are_respected():
 
 
 def test_the_data_scale_decides_what_is_out_of_range():
-    from rec_utils.datasets import RatingScale
+    from rec_utils.data import RatingScale
 
     log = _log([(1, 10, 0.5, T0), (1, 20, 3.5, T0), (1, 30, 3.7, T0), (1, 40, 5.5, T0)])
     half_stars = find_rating_anomalies(log, rating_range=RatingScale(0.5, 5.0, 0.5))
@@ -111,7 +109,7 @@ def test_without_timestamps_the_time_checks_are_skipped_and_said():
 
 
 def test_implicit_feedback_is_never_taken_for_bots():
-    from rec_utils.datasets import RatingScale
+    from rec_utils.data import RatingScale
 
     log = _log([(99, item, 1.0, T0 + item) for item in range(1, 200)])  # fast, many, all "1"
     flags = find_rating_anomalies(log, rating_range=RatingScale.implicit_feedback())
@@ -119,7 +117,7 @@ def test_implicit_feedback_is_never_taken_for_bots():
 
 
 def test_heavy_real_users_of_the_synthetic_shapes_are_not_bots():
-    from rec_utils.synthetic import load_synthetic
+    from rec_utils.data.synthetic import load_synthetic
 
     for shape in ("synthetic", "synthetic-latest-small"):
         data = load_synthetic(shape, quick=True)

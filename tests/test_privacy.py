@@ -1,10 +1,9 @@
-"""Tests of rec_utils.privacy: DP-SGD's clipping and noise, the RDP accountant, federated averaging."""
+"""Tests of rec_utils.systems.privacy: DP-SGD's clipping and noise, the RDP accountant, federated averaging."""
 
 import numpy as np
 import pytest
 
-from rec_utils.privacy import (add_gaussian_noise, clip_by_example_norm, compute_rdp, dp_sgd_epsilon,
-                               federated_average, per_example_gradients, rdp_subsampled_gaussian, rdp_to_epsilon)
+from rec_utils.systems.privacy import add_gaussian_noise, clip_by_example_norm, compute_rdp, dp_sgd_epsilon, federated_average, per_example_gradients, rdp_subsampled_gaussian, rdp_to_epsilon
 
 tf = pytest.importorskip("tensorflow")
 

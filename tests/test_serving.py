@@ -5,9 +5,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from rec_utils.baselines import ImplicitALS
-from rec_utils.serving import (IVFIndex, batch_top_k, exact_search, fold_in_user, measure_latency,
-                               population_stability_index, recall_against_exact, retrieve_then_rank)
+from rec_utils.models.classical import ImplicitALS
+from rec_utils.systems.serving import IVFIndex, batch_top_k, exact_search, fold_in_user, measure_latency, population_stability_index, recall_against_exact, retrieve_then_rank
 
 
 @pytest.fixture

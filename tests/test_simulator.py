@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from rec_utils.baselines import BiasedMF
-from rec_utils.simulator import Catalogue, RecommendationEnv, build_catalogue, preferences_from_mf
-from rec_utils.synthetic import generate_movielens_like
+from rec_utils.models.classical import BiasedMF
+from rec_utils.rl.simulator import Catalogue, RecommendationEnv, build_catalogue, preferences_from_mf
+from rec_utils.data.synthetic import generate_movielens_like
 
 
 @pytest.fixture

@@ -2,11 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rec_utils.split import (
-    IdIndex, interaction_matrix, leave_last_k_out, random_split, sample_candidates, stratified_split,
-    temporal_split,
-)
-from rec_utils.synthetic import generate_movielens_like
+from rec_utils.data import IdIndex, interaction_matrix, leave_last_k_out, random_split, sample_candidates, stratified_split, temporal_split
+from rec_utils.data.synthetic import generate_movielens_like
 
 
 @pytest.fixture(scope="module")

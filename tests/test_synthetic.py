@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rec_utils.synthetic import generate_movielens_like
+from rec_utils.data.synthetic import generate_movielens_like
 
 ML100K_SHARES = [0.0611, 0.1137, 0.2715, 0.3417, 0.2120]
 

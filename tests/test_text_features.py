@@ -1,10 +1,10 @@
-"""Item text features for cold start (rec_utils.text_features)."""
+"""Item text features for cold start (rec_utils.data.text_features)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from rec_utils.text_features import RidgeMap, TextEmbedder, cold_item_split, item_texts
+from rec_utils.data.text_features import RidgeMap, TextEmbedder, cold_item_split, item_texts
 
 ITEMS = pd.DataFrame({
     "item_id": [1, 2, 3, 4, 5],

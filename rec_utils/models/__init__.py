@@ -1,11 +1,41 @@
-"""Keras model builders of the course, each taught step by step in its notebook first.
+"""Recommenders, all on one contract (:class:`Recommender`, scikit-learn's estimator conventions).
 
-* :mod:`rec_utils.models.ncf` — GMF, MLP and NeuMF (He et al., WWW 2017), notebook 06;
-* :mod:`rec_utils.models.gan` — the toy GAN pieces and CFGAN (Chae et al., CIKM 2018), and
-  :mod:`rec_utils.models.bpr` — BPR-MF (Rendle et al., UAI 2009, NumPy), notebook 07;
-* :mod:`rec_utils.models.sequential` — GRU4Rec-style and LSTM next-item models and the
-  sequence utilities and baselines they are judged against, notebook 08.
+* classical models, NumPy/SciPy only: :class:`PopularityRecommender`, :class:`ItemKNN`,
+  :class:`EASE`, :class:`ImplicitALS`, :class:`ScoreBlend`, :class:`BiasBaseline`,
+  :class:`BiasedMF`, :class:`FunkSVD`, :class:`ItemKNNBaseline`, :class:`RatingBlend`
+  (notebooks 04 and 05) and :class:`BPR` (notebook 07);
+* sequential baselines: :class:`MarkovChainRecommender`, :class:`RecentPopularityRecommender`
+  (notebook 08);
+* Keras models, in submodules that import TensorFlow only when a model is built:
+  :mod:`~rec_utils.models.autoencoders` (Mult-DAE, notebook 04), :mod:`~rec_utils.models.ncf`
+  (GMF, MLP, NeuMF, notebook 06), :mod:`~rec_utils.models.gan` (CFGAN, notebook 07),
+  :mod:`~rec_utils.models.sequential` (GRU4Rec, notebook 08), :mod:`~rec_utils.models.sasrec`
+  (SASRec, notebook 10).
 
-Import from the submodules, e.g. ``from rec_utils.models.ncf import build_neumf``; they
-import TensorFlow, which ``import rec_utils`` alone never does.
+``from rec_utils.models import EASE`` is the short path; ``MultDAE`` and ``CFGAN`` are
+importable here too, and still do not import TensorFlow until they are fitted.
 """
+
+from .base import PAD, Recommender
+from .bpr import BPR
+from .classical import (
+    EASE, BiasBaseline, BiasedMF, FunkSVD, ImplicitALS, ItemKNN, ItemKNNBaseline, PopularityRecommender,
+    RatingBlend, ScoreBlend, item_gram,
+)
+
+__all__ = [
+    "BPR", "CFGAN", "EASE", "PAD", "BiasBaseline", "BiasedMF", "FunkSVD", "ImplicitALS", "ItemKNN", "ItemKNNBaseline",
+    "MarkovChainRecommender", "MultDAE", "PopularityRecommender", "RatingBlend", "Recommender",
+    "RecentPopularityRecommender", "ScoreBlend", "item_gram",
+]
+
+_LAZY = {"MultDAE": "autoencoders", "CFGAN": "gan", "MarkovChainRecommender": "sequential",
+         "RecentPopularityRecommender": "sequential"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'rec_utils.models' has no attribute {name!r}")

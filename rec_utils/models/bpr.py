@@ -14,23 +14,14 @@ learns popularity, which the dot product alone learns slowly.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..baselines import Recommender
+from .._checks import check_number, check_seed, non_negative_int, positive_int
+from .base import Recommender
 
 __all__ = ["sample_triples", "bpr_sgd_step", "BPR"]
-
-
-def _check(name: str, value, low: float = 0.0, integer: bool = False, strict: bool = True):
-    kind = numbers.Integral if integer else numbers.Real
-    ok = isinstance(value, kind) and not isinstance(value, bool) and np.isfinite(value)
-    ok = ok and (value > low if strict else value >= low)
-    if not ok:
-        raise ValueError(f"{name} must be {'an integer' if integer else 'a number'} "
-                         f"{'>' if strict else '>='} {low}, got {value!r}")
 
 
 def sample_triples(seen: sp.csr_matrix, n_triples: int, rng: np.random.Generator):
@@ -63,7 +54,7 @@ def sample_triples(seen: sp.csr_matrix, n_triples: int, rng: np.random.Generator
     """
     if not sp.issparse(seen):
         raise ValueError(f"seen must be a SciPy sparse users x items matrix, got {type(seen).__name__}")
-    _check("n_triples", n_triples, 0, integer=True)
+    non_negative_int("n_triples", n_triples)
     seen = sp.csr_matrix(seen)
     if seen.nnz == 0:
         raise ValueError("seen has no interactions to draw positives from")
@@ -156,18 +147,20 @@ class BPR(Recommender):
 
     def __init__(self, n_factors: int = 32, learning_rate: float = 0.05, reg: float = 0.01,
                  n_epochs: int = 30, batch_size: int = 1024, seed: int = 42):
-        _check("n_factors", n_factors, 1, integer=True, strict=False)
-        _check("learning_rate", learning_rate)
-        _check("reg", reg, strict=False)
-        _check("n_epochs", n_epochs, 1, integer=True, strict=False)
-        _check("batch_size", batch_size, 1, integer=True, strict=False)
-        _check("seed", seed, integer=True, strict=False)
         self.n_factors, self.learning_rate, self.reg = n_factors, learning_rate, reg
         self.n_epochs, self.batch_size, self.seed = n_epochs, batch_size, seed
 
+    def validate_params(self):
+        positive_int("n_factors", self.n_factors)
+        check_number("learning_rate", self.learning_rate, low=0, low_inclusive=False)
+        check_number("reg", self.reg, low=0)
+        positive_int("n_epochs", self.n_epochs)
+        positive_int("batch_size", self.batch_size)
+        check_seed("seed", self.seed)
+
     def fit(self, ratings, users=None, items=None):
         """Learn from who interacted with what in ``ratings`` (the ratings' values are ignored)."""
-        self._prepare(ratings, users, items)
+        self.prepare(ratings, users, items)
         rng = np.random.default_rng(self.seed)
         n_users, n_items = self.seen_.shape
         self.user_factors_ = rng.normal(0.0, 0.1, (n_users, self.n_factors)).astype(np.float32)
@@ -184,7 +177,5 @@ class BPR(Recommender):
         return self
 
     def score(self, user_ids):
-        rows = self._rows(user_ids)
-        if not hasattr(self, "user_factors_"):
-            raise RuntimeError("BPR is not fitted yet: call fit(ratings) first")
+        rows = self.user_positions(user_ids)
         return self.user_factors_[rows] @ self.item_factors_.T + self.item_bias_[None, :]

@@ -16,7 +16,7 @@ the versions here give the same numbers.
   history) pair (:func:`build_cfgan_discriminator`), negative sampling by zero
   reconstruction (ZR) and partial masking (PM) (:func:`cfgan_masks`), the training steps
   (:func:`cfgan_train_steps`) and the recommender :class:`CFGAN`, with the
-  ``fit``/``score`` interface of :class:`rec_utils.baselines.Recommender`.
+  ``fit``/``score`` interface of :class:`rec_utils.models.classical.Recommender`.
   ``CFGAN(adversarial=False)`` trains the same generator with the discriminator switched
   off: a plain reconstruction loss, i.e. an autoencoder, which is how a replication study
   (Pérez Maurera, Ferrari Dacrema, Cremonesi, "An Evaluation Study of Generative Adversarial
@@ -35,10 +35,13 @@ import numbers
 
 import numpy as np
 
-from .._checks import positive_int as _positive_int
-from ..baselines import Recommender
-from ..metrics import exclude_seen, ranking_metrics
-from ..split import interaction_matrix
+from .._checks import (
+    check_bool, check_fitted, check_layers, check_number, check_seed, positive_int, positive_int as _positive_int,
+)
+from .._console import progress
+from ..data.interactions import interaction_matrix
+from ..evaluation.metrics import exclude_seen, ranking_metrics
+from .base import Recommender
 
 __all__ = ["ring_centres", "ring_of_gaussians", "sliced_wasserstein", "mode_coverage",
            "build_toy_generator", "build_toy_discriminator", "discriminator_loss", "generator_loss",
@@ -48,22 +51,7 @@ __all__ = ["ring_centres", "ring_of_gaussians", "sliced_wasserstein", "mode_cove
 # --------------------------------------------------------------------------- validation
 
 def _number(name: str, value, low: float = 0.0, high: float | None = None, strict: bool = False) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    ok = ok and (value > low if strict else value >= low) and (high is None or value <= high)
-    if not ok:
-        span = f"{'>' if strict else '>='} {low}" + (f" and <= {high}" if high is not None else "")
-        raise ValueError(f"{name} must be a number {span}, got {value!r}")
-    return float(value)
-
-
-def _layers(name: str, sizes) -> tuple[int, ...]:
-    try:
-        sizes = tuple(sizes)
-    except TypeError:
-        raise ValueError(f"{name} must be a sequence of positive integers, got {sizes!r}") from None
-    if not sizes or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
-        raise ValueError(f"{name} must be a non-empty sequence of positive integers, got {sizes!r}")
-    return tuple(int(s) for s in sizes)
+    return float(check_number(name, value, low=low, high=high, low_inclusive=not strict))
 
 
 def _seed(seed) -> None:
@@ -256,7 +244,7 @@ def build_cfgan_generator(n_items: int, hidden=(256,), seed: int | None = None):
     >>> build_cfgan_generator(30, hidden=(8,), seed=0).output.shape
     (None, 30)
     """
-    n_items, hidden = _positive_int("n_items", n_items), _layers("hidden", hidden)
+    n_items, hidden = _positive_int("n_items", n_items), check_layers("hidden", hidden)
     import keras
 
     _seed(seed)
@@ -278,7 +266,7 @@ def build_cfgan_discriminator(n_items: int, hidden=(128,), seed: int | None = No
     >>> build_cfgan_discriminator(30, hidden=(8,), seed=0).count_params()  # (60*8 + 8) + (8 + 1)
     497
     """
-    n_items, hidden = _positive_int("n_items", n_items), _layers("hidden", hidden)
+    n_items, hidden = _positive_int("n_items", n_items), check_layers("hidden", hidden)
     import keras
 
     _seed(seed)
@@ -437,24 +425,32 @@ class CFGAN(Recommender):
                  pm_ratio: float = 0.5, zr_weight: float = 0.1, discriminator_steps: int = 1,
                  generator_steps: int = 1, adversarial: bool = True, eval_every: int = 10,
                  eval_k: int = 20, seed: int = 42, verbose: bool = False):
-        self.generator_hidden = _layers("generator_hidden", generator_hidden)
-        self.discriminator_hidden = _layers("discriminator_hidden", discriminator_hidden)
-        self.epochs, self.batch_size = _positive_int("epochs", epochs), _positive_int("batch_size", batch_size)
-        self.learning_rate = _number("learning_rate", learning_rate, strict=True)
-        self.discriminator_learning_rate = (self.learning_rate if discriminator_learning_rate is None else
-                                            _number("discriminator_learning_rate", discriminator_learning_rate, strict=True))
-        self.zr_ratio = _number("zr_ratio", zr_ratio, high=1.0)
-        self.pm_ratio = _number("pm_ratio", pm_ratio, high=1.0)
-        self.zr_weight = _number("zr_weight", zr_weight)
-        self.discriminator_steps = _positive_int("discriminator_steps", discriminator_steps)
-        self.generator_steps = _positive_int("generator_steps", generator_steps)
-        if not isinstance(adversarial, (bool, np.bool_)):
-            raise ValueError(f"adversarial must be True or False, got {adversarial!r}")
-        self.adversarial = bool(adversarial)
-        self.eval_every, self.eval_k = _positive_int("eval_every", eval_every), _positive_int("eval_k", eval_k)
-        if not isinstance(seed, numbers.Integral):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
-        self.seed, self.verbose = int(seed), bool(verbose)
+        self.generator_hidden, self.discriminator_hidden = generator_hidden, discriminator_hidden
+        self.epochs, self.batch_size, self.learning_rate = epochs, batch_size, learning_rate
+        self.discriminator_learning_rate = discriminator_learning_rate
+        self.zr_ratio, self.pm_ratio, self.zr_weight = zr_ratio, pm_ratio, zr_weight
+        self.discriminator_steps, self.generator_steps = discriminator_steps, generator_steps
+        self.adversarial, self.eval_every, self.eval_k = adversarial, eval_every, eval_k
+        self.seed, self.verbose = seed, verbose
+
+    def validate_params(self):
+        check_layers("generator_hidden", self.generator_hidden)
+        check_layers("discriminator_hidden", self.discriminator_hidden)
+        positive_int("epochs", self.epochs)
+        positive_int("batch_size", self.batch_size)
+        check_number("learning_rate", self.learning_rate, low=0, low_inclusive=False)
+        if self.discriminator_learning_rate is not None:
+            check_number("discriminator_learning_rate", self.discriminator_learning_rate, low=0, low_inclusive=False)
+        check_number("zr_ratio", self.zr_ratio, low=0, high=1)
+        check_number("pm_ratio", self.pm_ratio, low=0, high=1)
+        check_number("zr_weight", self.zr_weight, low=0)
+        positive_int("discriminator_steps", self.discriminator_steps)
+        positive_int("generator_steps", self.generator_steps)
+        check_bool("adversarial", self.adversarial)
+        positive_int("eval_every", self.eval_every)
+        positive_int("eval_k", self.eval_k)
+        check_seed("seed", self.seed)
+        check_bool("verbose", self.verbose)
 
     def fit(self, ratings, users=None, items=None, validation=None):
         """Train on who interacted with what in ``ratings``.
@@ -465,16 +461,16 @@ class CFGAN(Recommender):
         """
         import keras
 
-        from ..notebook import progress
 
-        self._prepare(ratings, users, items)
+        self.prepare(ratings, users, items)
         history = self.seen_.toarray().astype(np.float32)
         n_users, n_items = history.shape
         self.generator_ = build_cfgan_generator(n_items, self.generator_hidden, seed=self.seed)
         self.discriminator_ = build_cfgan_discriminator(n_items, self.discriminator_hidden, seed=self.seed + 1)
         discriminator_step, generator_step = cfgan_train_steps(
             self.generator_, self.discriminator_, keras.optimizers.Adam(self.learning_rate),
-            keras.optimizers.Adam(self.discriminator_learning_rate), self.zr_weight, self.adversarial)
+            keras.optimizers.Adam(self.learning_rate if self.discriminator_learning_rate is None
+                                  else self.discriminator_learning_rate), self.zr_weight, self.adversarial)
         if validation is not None:
             held_out = interaction_matrix(validation, self.users_, self.items_)
             valid_rows = np.flatnonzero(np.diff(held_out.indptr) > 0)
@@ -529,7 +525,6 @@ class CFGAN(Recommender):
 
     def score(self, user_ids):
         """The generated purchase vector of each user, given the user's training history."""
-        rows = self._rows(user_ids)
-        if not hasattr(self, "generator_"):
-            raise RuntimeError("CFGAN is not fitted yet: call fit(ratings) first")
+        rows = self.user_positions(user_ids)
+        check_fitted(self, "generator_")
         return self._generate(rows, self._history_matrix)

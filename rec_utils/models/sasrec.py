@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import positive_int as _positive_int
-from ..split import IdIndex
+from ..data.sequences import next_item_sequences  # noqa: F401  (re-exported: SASRec's training windows)
 
 __all__ = ["build_sasrec", "sequence_training_model", "masked_next_item_loss", "next_item_sequences",
            "sequence_dataset", "attention_weights", "training_flops", "causal_attention_mask"]
@@ -70,80 +70,6 @@ def causal_attention_mask(tokens) -> np.ndarray:
     length = tokens.shape[1]
     earlier = np.tril(np.ones((length, length), dtype=bool))
     return earlier[None] & ((tokens != 0)[:, None, :] | np.eye(length, dtype=bool)[None])
-
-
-def next_item_sequences(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = None, stride: int | None = None):
-    """Sequence-to-sequence training windows: tokens, and the next item at every position.
-
-    Each user's time-ordered history ``t_1 .. t_n`` becomes input ``t_1 .. t_{n-1}`` with
-    targets ``t_2 .. t_n`` (every position predicts the item that follows it), cut from the
-    most recent end into windows of ``max_len`` positions; the oldest window of a user is
-    left-padded (token 0, target -1). Every training interaction except each user's first is
-    the target of exactly one position, as in :func:`rec_utils.models.sequential.next_item_examples`,
-    but a position sees only the earlier items of its own window.
-
-    With ``stride < max_len`` the windows overlap: one ends every ``stride`` positions. A
-    position in the overlap sits near the end of the older window (many items before it) and
-    near the start of the newer one (few), so the newer window drops its target: every window
-    but a user's oldest keeps targets only in its last ``stride`` positions. Every target is
-    still trained once, now with at least ``max_len - stride`` earlier items in view (where the
-    history has them), at about ``max_len / stride`` times the cost.
-
-    Parameters
-    ----------
-    ratings : DataFrame
-        Interactions with ``user_id, item_id, timestamp``.
-    max_len : int
-        Window length.
-    items : IdIndex, optional
-        The item vocabulary (default: the items in ``ratings``); token = position + 1.
-    stride : int, optional
-        Positions between the ends of consecutive windows, 1..max_len (default ``max_len``:
-        no overlap).
-
-    Returns
-    -------
-    inputs : ndarray of int32, shape (n_windows, max_len)
-        Tokens, 0 for padding.
-    targets : ndarray of int32, shape (n_windows, max_len)
-        Position of the next item in ``items`` (token - 1), -1 where the input is padding.
-    user_ids : ndarray, shape (n_windows,)
-        Whose history each window comes from.
-
-    Examples
-    --------
-    >>> r = pd.DataFrame({"user_id": [1, 1, 1, 1], "item_id": [10, 20, 30, 40],
-    ...                   "timestamp": [1, 2, 3, 4]})
-    >>> inputs, targets, users = next_item_sequences(r, max_len=2)
-    >>> inputs.tolist(), targets.tolist(), users.tolist()
-    ([[0, 1], [2, 3]], [[-1, 1], [2, 3]], [1, 1])
-    """
-    from .sequential import _tokens_and_starts, _windows
-
-    max_len = _positive_int("max_len", max_len)
-    stride = max_len if stride is None else _positive_int("stride", stride)
-    if stride > max_len:
-        raise ValueError(f"stride must be at most max_len={max_len}, got {stride}")
-    tokens, users, starts = _tokens_and_starts(ratings, items)
-    ends = np.r_[starts[1:], len(tokens)]
-    window_ends, window_firsts = [], []
-    for first, end in zip(starts, ends):
-        # input positions first .. end-2 predict first+1 .. end-1; windows are cut from the newest end
-        last_inputs = np.arange(end - 1, first, -stride)
-        window_ends.append(last_inputs)
-        window_firsts.append(np.full(len(last_inputs), first))
-    window_ends = np.concatenate(window_ends).astype(np.int64)
-    window_firsts = np.concatenate(window_firsts).astype(np.int64)
-    order = np.argsort(window_ends, kind="stable")
-    window_ends, window_firsts = window_ends[order], window_firsts[order]
-    inputs = _windows(tokens, window_ends, window_firsts, max_len)
-    targets = _windows(tokens, window_ends + 1, window_firsts + 1, max_len).astype(np.int32) - 1
-    targets[inputs == 0] = -1
-    if stride < max_len:
-        # positions already covered, with more context, by the next older window of the same user
-        has_older = window_ends - stride > window_firsts
-        targets[has_older, :max_len - stride] = -1
-    return inputs, targets, users[window_ends]
 
 
 def sequence_dataset(inputs, targets, batch_size: int = 128, shuffle: bool = False, seed: int = 0):

@@ -1,23 +1,14 @@
-"""Next-item (sequential) recommendation: sequence utilities, baselines and Keras builders.
+"""Next-item (sequential) recommendation: baselines, the input pipeline and GRU4Rec.
 
 Taught in ``notebooks/08_rnns_and_sequential_recommendation.ipynb``, which builds each piece
 step by step before using this module.
 
-Conventions
------------
-* A user's history is ordered by timestamp; ratings given in the same second keep the
-  order of their rows in the frame (as in :func:`rec_utils.split.leave_last_k_out`).
-* Items enter a network as **tokens**: ``token = position in items + 1`` where ``items`` is
-  an :class:`~rec_utils.split.IdIndex`; token ``0`` is padding. Sequences are padded on the
-  left, so the most recent item is always the last column.
-* Networks predict the item's *position* (``token - 1``): their softmax has one output per
-  item of ``items``.
-
-Contents: :func:`time_ordered`, :func:`user_sequences`, :func:`next_item_examples`;
-the baselines :class:`MarkovChainRecommender` and :class:`RecentPopularityRecommender`;
-the evaluation helpers :func:`candidate_metrics` and :func:`full_ranking_metrics`; the input
-pipeline :func:`next_item_dataset`; and the Keras builder :func:`build_gru4rec` (GRU4Rec-style,
-or its LSTM variant).
+The sequences these models learn from are prepared by :mod:`rec_utils.data.sequences`
+(tokens are item positions + 1, padding 0, left-padded rows). Contents: the baselines
+:class:`MarkovChainRecommender` and :class:`RecentPopularityRecommender`; the input pipeline
+:func:`next_item_dataset`; and the Keras builder :func:`build_gru4rec` (GRU4Rec-style, or its
+LSTM variant). Their evaluation is :mod:`rec_utils.evaluation` (full ranking and sampled
+candidates).
 """
 
 from __future__ import annotations
@@ -28,108 +19,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._checks import check_number, positive_int
 from .._checks import positive_int as _check_positive_int
-from ..baselines import Recommender
-from ..constants import ITEM, TIMESTAMP, USER
-from ..metrics import exclude_seen, ranking_metrics, top_k
-from ..split import IdIndex, check_interactions
+from ..data.interactions import check_interactions
+from ..data.sequences import time_ordered
+from ..data.schema import ITEM, TIMESTAMP, USER
 
-__all__ = ["time_ordered", "user_sequences", "next_item_examples", "MarkovChainRecommender",
-           "RecentPopularityRecommender", "candidate_metrics", "full_ranking_metrics", "next_item_dataset",
-           "build_gru4rec"]
+from .base import Recommender
 
-
-def time_ordered(ratings: pd.DataFrame) -> pd.DataFrame:
-    """The rows grouped by user, each user's rows by timestamp, ties in the rows' order.
-
-    >>> r = pd.DataFrame({"user_id": [2, 1, 1], "item_id": [7, 9, 8], "timestamp": [5, 3, 3]})
-    >>> time_ordered(r)["item_id"].tolist()
-    [9, 8, 7]
-    """
-    check_interactions(ratings, (USER, ITEM, TIMESTAMP))
-    order = np.lexsort((np.arange(len(ratings)), ratings[TIMESTAMP].to_numpy(), ratings[USER].to_numpy()))
-    return ratings.iloc[order].reset_index(drop=True)
-
-
-def _tokens_and_starts(ratings: pd.DataFrame, items: IdIndex | None):
-    """Time-ordered tokens, the user of each row, and where each user's rows start."""
-    ordered = time_ordered(ratings)
-    items = items if items is not None else IdIndex(ordered[ITEM])
-    tokens = (items.positions(ordered[ITEM].to_numpy()) + 1).astype(np.int32)
-    users = ordered[USER].to_numpy()
-    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
-    return tokens, users, starts
-
-
-def _windows(tokens: np.ndarray, ends: np.ndarray, firsts: np.ndarray, max_len: int) -> np.ndarray:
-    """Left-padded windows ``tokens[max(first, end - max_len):end]``, one row per ``end``."""
-    index = ends[:, None] - max_len + np.arange(max_len)[None, :]
-    inside = index >= firsts[:, None]
-    return np.where(inside, tokens[np.maximum(index, 0)], 0).astype(np.int32)
-
-
-def user_sequences(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = None):
-    """Each user's latest ``max_len`` items as a left-padded row of tokens.
-
-    Parameters
-    ----------
-    ratings : DataFrame
-        Interactions with ``user_id, item_id, timestamp``.
-    max_len : int
-        Length of every row; longer histories keep their most recent ``max_len`` items.
-    items : IdIndex, optional
-        The item vocabulary (default: the items in ``ratings``); token = position + 1.
-
-    Returns
-    -------
-    user_ids : ndarray of shape (n_users,)
-        Sorted user ids, one per row.
-    sequences : ndarray of int32, shape (n_users, max_len)
-        Tokens, oldest first, most recent in the last column, 0 for padding.
-
-    Examples
-    --------
-    >>> r = pd.DataFrame({"user_id": [1, 1, 1, 2], "item_id": [30, 10, 20, 10],
-    ...                   "timestamp": [3, 1, 2, 1]})
-    >>> users, seqs = user_sequences(r, max_len=2)
-    >>> users.tolist(), seqs.tolist()
-    ([1, 2], [[2, 3], [0, 1]])
-    """
-    _check_positive_int("max_len", max_len)
-    tokens, users, starts = _tokens_and_starts(ratings, items)
-    ends = np.r_[starts[1:], len(tokens)]
-    return users[starts], _windows(tokens, ends, starts, max_len)
-
-
-def next_item_examples(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = None):
-    """Training pairs from every prefix of every user's history: (last ``max_len`` items, next item).
-
-    A user with ``n`` interactions gives ``n - 1`` examples: the first item predicts the
-    second, the first two the third, and so on; each input is left-padded like
-    :func:`user_sequences`.
-
-    Returns
-    -------
-    inputs : ndarray of int32, shape (n_examples, max_len)
-        Tokens of the items before the target.
-    targets : ndarray of int32, shape (n_examples,)
-        Position of the next item in ``items`` (its token minus 1).
-    user_ids : ndarray, shape (n_examples,)
-        Whose history each example comes from.
-
-    Examples
-    --------
-    >>> r = pd.DataFrame({"user_id": [1, 1, 1], "item_id": [10, 20, 30], "timestamp": [1, 2, 3]})
-    >>> inputs, targets, _ = next_item_examples(r, max_len=2)
-    >>> inputs.tolist(), targets.tolist()
-    ([[0, 1], [1, 2]], [1, 2])
-    """
-    _check_positive_int("max_len", max_len)
-    tokens, users, starts = _tokens_and_starts(ratings, items)
-    first_of_row = np.repeat(starts, np.diff(np.r_[starts, len(tokens)]))
-    target_rows = np.flatnonzero(np.arange(len(tokens)) > first_of_row)
-    inputs = _windows(tokens, target_rows, first_of_row[target_rows], max_len)
-    return inputs, tokens[target_rows] - 1, users[target_rows]
+__all__ = ["MarkovChainRecommender", "RecentPopularityRecommender", "next_item_dataset", "build_gru4rec"]
 
 
 # --------------------------------------------------------------------------- baselines
@@ -156,7 +54,7 @@ class MarkovChainRecommender(Recommender):
 
     def fit(self, ratings, users=None, items=None):
         check_interactions(ratings, (USER, ITEM, TIMESTAMP))
-        self._prepare(ratings, users, items)
+        self.prepare(ratings, users, items)
         ordered = time_ordered(ratings)
         positions = self.items_.positions(ordered[ITEM].to_numpy())
         user_ids = ordered[USER].to_numpy()
@@ -174,7 +72,7 @@ class MarkovChainRecommender(Recommender):
 
     def score_after(self, last_items) -> np.ndarray:
         """Scores of every item after each of ``last_items`` (item positions; -1 = none)."""
-        self._check_fitted()
+        self.check_fitted()
         last_items = np.asarray(last_items)
         tie_break = (self.popularity_ / (self.popularity_.max() + 1.0)).astype(np.float32)
         scores = np.tile(tie_break, (len(last_items), 1))
@@ -183,7 +81,7 @@ class MarkovChainRecommender(Recommender):
         return scores
 
     def score(self, user_ids):
-        return self.score_after(self.last_item_[self._rows(user_ids)])
+        return self.score_after(self.last_item_[self.user_positions(user_ids)])
 
 
 class RecentPopularityRecommender(Recommender):
@@ -209,12 +107,14 @@ class RecentPopularityRecommender(Recommender):
     """
 
     def __init__(self, window: int = 1000):
-        _check_positive_int("window", window)
         self.window = window
+
+    def validate_params(self):
+        positive_int("window", self.window)
 
     def fit(self, ratings, users=None, items=None):
         check_interactions(ratings, (USER, ITEM, TIMESTAMP))
-        self._prepare(ratings, users, items)
+        self.prepare(ratings, users, items)
         order = np.argsort(ratings[TIMESTAMP].to_numpy(), kind="stable")
         self.times_ = ratings[TIMESTAMP].to_numpy()[order]
         self.positions_ = self.items_.positions(ratings[ITEM].to_numpy()[order])
@@ -222,7 +122,7 @@ class RecentPopularityRecommender(Recommender):
 
     def score_at(self, at) -> np.ndarray:
         """Scores of every item for requests made at the times ``at`` (one row per time)."""
-        self._check_fitted()
+        self.check_fitted()
         n = len(self.items_)
         ends = np.searchsorted(self.times_, np.asarray(at), side="left")  # strictly before each time
         scores = np.empty((len(ends), n), dtype=np.float32)
@@ -234,69 +134,16 @@ class RecentPopularityRecommender(Recommender):
 
     def score(self, user_ids):
         """Scores at the end of the training data, the same for everyone."""
-        rows = self._rows(user_ids)
+        rows = self.user_positions(user_ids)
         return np.tile(self.score_at([self.times_[-1] + 1]), (len(rows), 1))
 
     def recommend_at(self, user_ids, at, k: int = 10, exclude_train: bool = True) -> np.ndarray:
-        """Item ids of each user's top-k for a request at time ``at`` (one time per user)."""
-        scores = self.score_at(at)
-        if exclude_train:
-            scores = exclude_seen(scores, self.seen_[self._rows(user_ids)])
-        return self.items_.ids[top_k(scores, k)]
+        """Item ids of each user's top-k for a request at time ``at`` (one time per user).
 
-
-# --------------------------------------------------------------------------- evaluation
-
-def candidate_metrics(candidate_scores, k: int = 10, seed: int = 0) -> dict:
-    """HR@k and NDCG@k when each row ranks its own candidates and column 0 is the positive.
-
-    The protocol of NCF and SASRec: the held-out item among sampled negatives. Ties are
-    broken at random (the columns are shuffled with ``seed`` before ranking), because
-    :func:`rec_utils.metrics.top_k` breaks ties by column and would otherwise hand every
-    tie to the positive in column 0.
-
-    >>> candidate_metrics([[0.9, 0.5, 0.1], [0.2, 0.8, 0.1]], k=1)
-    {'hr@1': 0.5, 'ndcg@1': 0.5}
-    """
-    scores = np.asarray(candidate_scores, dtype=np.float64)
-    if scores.ndim != 2 or scores.shape[1] < 2:
-        raise ValueError(f"candidate_scores must be 2-D (rows x candidates, >= 2 columns), got shape {scores.shape}")
-    truth = np.zeros_like(scores)
-    truth[:, 0] = 1.0
-    shuffle = np.random.default_rng(seed).permuted(np.tile(np.arange(scores.shape[1]), (len(scores), 1)), axis=1)
-    result = ranking_metrics(np.take_along_axis(truth, shuffle, axis=1), np.take_along_axis(scores, shuffle, axis=1),
-                             k, metrics=("hit_rate", "ndcg"))
-    return {f"hr@{k}": result["hit_rate"], f"ndcg@{k}": result["ndcg"]}
-
-
-def full_ranking_metrics(scores, targets, seen, k: int = 10, batch_size: int = 256) -> dict:
-    """HR@k and NDCG@k of one held-out item per row, ranked among all items not in ``seen``.
-
-    ``scores`` is rows x items, ``targets`` the held-out item's column in each row, ``seen``
-    the rows x items matrix (dense or sparse) of training interactions, excluded from the
-    ranking. Rows are ranked ``batch_size`` at a time, which keeps the temporary arrays small.
-
-    >>> full_ranking_metrics([[5.0, 4.0, 3.0, 2.0]], targets=[2], seen=[[1, 1, 0, 0]], k=1)
-    {'hr@1': 1.0, 'ndcg@1': 1.0}
-    """
-    scores = np.asarray(scores)
-    targets = np.asarray(targets)
-    if scores.ndim != 2 or targets.shape != (scores.shape[0],):
-        raise ValueError(f"scores must be rows x items and targets one column per row, got shapes "
-                         f"{scores.shape} and {targets.shape}")
-    _check_positive_int("batch_size", batch_size)
-    seen = seen if sp.issparse(seen) else np.asarray(seen)
-    per_row = {"hit_rate": [], "ndcg": []}
-    for start in range(0, len(targets), batch_size):
-        rows = slice(start, start + batch_size)
-        n = len(targets[rows])
-        truth = sp.csr_matrix((np.ones(n), (np.arange(n), targets[rows])), shape=(n, scores.shape[1]))
-        batch = ranking_metrics(truth, exclude_seen(scores[rows], seen[rows]), k, metrics=tuple(per_row),
-                                average=False)
-        for name, values in batch.items():
-            per_row[name].append(values)
-    return {f"hr@{k}": float(np.mean(np.concatenate(per_row["hit_rate"]))),
-            f"ndcg@{k}": float(np.mean(np.concatenate(per_row["ndcg"])))}
+        Like :meth:`recommend`: never an item the user saw in training, padded with ``PAD``.
+        """
+        rows = self.user_positions(user_ids)
+        return self.top_items(self.score_at(at), rows, k, exclude_train)
 
 
 # --------------------------------------------------------------------------- Keras

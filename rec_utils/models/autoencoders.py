@@ -3,7 +3,7 @@
 Taught in ``notebooks/04_unsupervised_learning.ipynb``, which builds the same network layer
 by layer, trains it with early stopping and checks that :func:`build_mult_dae` and
 :class:`MultDAE` give the same model. The linear autoencoder EASE lives in
-:mod:`rec_utils.baselines`.
+:mod:`rec_utils.models.classical`.
 
 The model follows Liang, Krishnan, Hoffman, Jebara, "Variational Autoencoders for
 Collaborative Filtering" (WWW 2018), denoising variant: a user's binary item vector is
@@ -19,8 +19,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .baselines import Recommender
-from .split import interaction_matrix
+from .._checks import check_choice, check_fitted, check_number, check_seed, positive_int
+from ..data.interactions import interaction_matrix
+from .base import Recommender
 
 __all__ = ["multinomial_log_loss", "build_mult_dae", "user_batches", "MultDAE"]
 
@@ -154,17 +155,20 @@ class MultDAE(Recommender):
     def __init__(self, hidden: int = 200, dropout: float = 0.5, l2: float = 1e-5, epochs: int = 100,
                  batch_size: int = 128, learning_rate: float = 1e-3, patience: int = 10, seed: int = 42,
                  verbose: int = 0):
-        if not (isinstance(epochs, (int, np.integer)) and epochs >= 1):
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-        if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if learning_rate <= 0:
-            raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
-        if not (isinstance(patience, (int, np.integer)) and patience >= 1):
-            raise ValueError(f"patience must be a positive integer, got {patience!r}")
         self.hidden, self.dropout, self.l2 = hidden, dropout, l2
         self.epochs, self.batch_size, self.learning_rate = epochs, batch_size, learning_rate
         self.patience, self.seed, self.verbose = patience, seed, verbose
+
+    def validate_params(self):
+        positive_int("hidden", self.hidden)
+        check_number("dropout", self.dropout, low=0, high=1, high_inclusive=False)
+        check_number("l2", self.l2, low=0)
+        positive_int("epochs", self.epochs)
+        positive_int("batch_size", self.batch_size)
+        check_number("learning_rate", self.learning_rate, low=0, low_inclusive=False)
+        positive_int("patience", self.patience)
+        check_seed("seed", self.seed)
+        check_choice("verbose", self.verbose, (0, 1, 2))
 
     def fit(self, ratings, users=None, items=None, validation=None):
         """Train on the binary matrix of ``ratings``.
@@ -175,7 +179,7 @@ class MultDAE(Recommender):
         """
         import keras
 
-        self._prepare(ratings, users, items)
+        self.prepare(ratings, users, items)
         x = self.seen_
         model = build_mult_dae(len(self.items_), self.hidden, self.dropout, self.l2, seed=self.seed)
         model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=multinomial_log_loss)
@@ -194,9 +198,8 @@ class MultDAE(Recommender):
 
     def score(self, user_ids, batch_size: int = 1024):
         """Logits of every item for each user (larger is better), from their training items."""
-        rows = self._rows(user_ids)
-        if not hasattr(self, "model_"):
-            raise RuntimeError("MultDAE is not fitted yet: call fit(ratings) first")
+        rows = self.user_positions(user_ids)
+        check_fitted(self, "model_")
         parts = [np.asarray(self.model_(self.seen_[rows[start:start + batch_size]].toarray(), training=False))
                  for start in range(0, len(rows), batch_size)]
         return np.concatenate(parts).astype(np.float32)

@@ -22,8 +22,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from .constants import ITEM
-from .split import check_interactions
+from .interactions import check_interactions
+from .schema import ITEM
 
 __all__ = ["item_texts", "TextEmbedder", "RidgeMap", "cold_item_split"]
 

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from .constants import (
+from .interactions import Dataset, RatingScale
+from .schema import (
     AGE, DTYPES, GENDER, GENRE_SEPARATOR, GENRES, ITEM, OCCUPATION, RATING, TIMESTAMP, TITLE,
     USER, YEAR, ZIP,
 )
@@ -267,7 +268,7 @@ def generate_movielens_like(n_users: int = 943, n_items: int = 1682, mean_rating
 
     Returns
     -------
-    rec_utils.datasets.Dataset
+    rec_utils.data.datasets.Dataset
         With ``truth`` set to the :class:`PreferenceModel`.
 
     Examples
@@ -276,8 +277,6 @@ def generate_movielens_like(n_users: int = 943, n_items: int = 1682, mean_rating
     >>> int(data.ratings.groupby("user_id").size().min()) >= 20
     True
     """
-    from .datasets import Dataset, RatingScale
-
     if n_users < 2 or n_items < 2:
         raise ValueError(f"need at least 2 users and 2 items, got {n_users} users and {n_items} items")
     if not min_ratings_per_user <= mean_ratings_per_user <= n_items:

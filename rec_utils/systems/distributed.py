@@ -9,7 +9,7 @@ gives the same weights. The same function then runs under three strategies:
   (on a CPU-only machine, :func:`split_cpu_devices` makes two logical CPUs first);
 * ``tf.distribute.MultiWorkerMirroredStrategy`` — one copy per process, gradients summed
   over the network by collective all-reduce. :func:`run_workers` starts the processes on
-  this machine (``python -m rec_utils.distributed ...``), each with its own ``TF_CONFIG``
+  this machine (``python -m rec_utils.systems.distributed ...``), each with its own ``TF_CONFIG``
   pointing at free loopback ports (:func:`free_ports`, :func:`tf_config`), waits with a
   timeout, kills stragglers and collects the chief's result and every worker's log.
 
@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import positive_int as _positive_int
-from .notebook import _quiet_native_stderr
+from .._checks import positive_int as _positive_int
+from .._console import quiet_native_stderr as _quiet_native_stderr
 
 __all__ = ["free_ports", "tf_config", "split_cpu_devices", "epoch_pairs", "train_embedding_model",
            "run_workers", "WorkerRun"]
@@ -173,7 +173,7 @@ def epoch_pairs(user_positions, item_positions, n_items: int, n_negatives: int, 
     >>> len(u), int(y.sum())
     (6, 2)
     """
-    from .models.ncf import sample_negatives
+    from ..models.ncf import sample_negatives
 
     rng = np.random.default_rng([seed, epoch])
     users, items, labels = sample_negatives(user_positions, item_positions, n_items, n_negatives, seed=rng)
@@ -198,7 +198,7 @@ def train_embedding_model(strategy, user_positions, item_positions, n_users: int
     strategy : tf.distribute.Strategy
         Where the replicas live, e.g. ``tf.distribute.OneDeviceStrategy("/cpu:0")``.
     user_positions, item_positions : array of int
-        The interactions (positions from :class:`rec_utils.split.IdIndex`).
+        The interactions (positions from :class:`rec_utils.data.split.IdIndex`).
     n_users, n_items : int
         Sizes of the embedding tables.
     n_factors, epochs, global_batch_size, learning_rate, n_negatives, seed :
@@ -224,7 +224,7 @@ def train_embedding_model(strategy, user_positions, item_positions, n_users: int
     import keras
     import tensorflow as tf
 
-    from .models.ncf import build_mf
+    from ..models.ncf import build_mf
 
     with strategy.scope():
         model = build_mf(n_users, n_items, n_factors, seed=seed)
@@ -277,7 +277,7 @@ def run_workers(data_file, out_dir, n_workers: int = 2, timeout: float = 300.0, 
                 python: str | None = None) -> WorkerRun:
     """Run a MultiWorkerMirroredStrategy job as ``n_workers`` local processes on loopback.
 
-    Each worker is ``python -m rec_utils.distributed --data DATA --out OUT ...`` with its
+    Each worker is ``python -m rec_utils.systems.distributed --data DATA --out OUT ...`` with its
     own ``TF_CONFIG`` (free loopback ports, worker 0 the chief), one intra-op thread, and
     its output written to ``OUT/worker_<i>.log``. The function waits for all of them; past
     ``timeout`` seconds it kills the ones still running. Taught in notebook 11, section 7.
@@ -324,7 +324,7 @@ def run_workers(data_file, out_dir, n_workers: int = 2, timeout: float = 300.0, 
                        [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]))
         log = open(out_dir / f"worker_{index}.log", "w")
         logs.append(log)
-        command = [python or sys.executable, "-m", "rec_utils.distributed", "--data", str(data_file),
+        command = [python or sys.executable, "-m", "rec_utils.systems.distributed", "--data", str(data_file),
                    "--out", str(out_dir), *map(str, train_args)]
         processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
     timed_out = False

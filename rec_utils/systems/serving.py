@@ -25,7 +25,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import positive_int as _positive_int
+from .._checks import positive_int as _positive_int
 
 __all__ = ["batch_top_k", "exact_search", "measure_latency", "IVFIndex", "recall_against_exact",
            "retrieve_then_rank", "fold_in_user", "population_stability_index"]
@@ -328,7 +328,7 @@ def retrieve_then_rank(retrieve, rank, user_rows, n_candidates: int = 100, k: in
 def fold_in_user(item_factors, item_positions, reg: float = 0.02, unobserved_weight: float = 0.2):
     """The implicit-ALS user vector for the interactions ``item_positions``, items held fixed.
 
-    Solves exactly the user half-step of :class:`rec_utils.baselines.ImplicitALS`:
+    Solves exactly the user half-step of :class:`rec_utils.models.classical.ImplicitALS`:
     ``p = (w0 QᵀQ + (1 - w0) Q_Sᵀ Q_S + reg (n_u + w0 n_items) I)⁻¹ Q_Sᵀ 1``, where ``Q_S`` are
     the rows of the user's items. A new interaction changes the user's vector in
     a millisecond or so, without retraining. Taught in notebook 11, section 6.

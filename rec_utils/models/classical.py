@@ -11,7 +11,7 @@ Every recommender follows scikit-learn's conventions:
 * ``fit(ratings, users=None, items=None)`` learns from an interactions frame and returns
   ``self``; pass ``items=IdIndex(all_item_ids)`` so items absent from training can still be
   scored and evaluated;
-* learned state ends in ``_``: ``users_``, ``items_`` (:class:`~rec_utils.split.IdIndex`),
+* learned state ends in ``_``: ``users_``, ``items_`` (:class:`~rec_utils.data.split.IdIndex`),
   ``seen_`` (the binary users x items training matrix);
 * ``score(user_ids)`` returns a users x items array (larger is better);
 * ``recommend(user_ids, k=10)`` returns the ids of the top-k unseen items, best first;
@@ -27,63 +27,21 @@ The top-k models learn from implicit feedback (who rated what, not how):
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 import scipy.linalg
 import scipy.sparse as sp
 
-from .constants import ITEM, RATING, USER
-from .metrics import exclude_seen, ranking_metrics, top_k
-from .split import IdIndex, check_interactions, deduplicate_interactions, interaction_matrix, random_split
+from sklearn.base import clone
 
-__all__ = ["Recommender", "PopularityRecommender", "ItemKNN", "EASE", "ImplicitALS", "ScoreBlend",
-           "BiasBaseline", "BiasedMF", "FunkSVD", "ItemKNNBaseline", "RatingBlend",
-           "evaluate_top_k", "relevance_matrix", "item_gram"]
+from .._checks import check_number, fraction, positive_int
+from ..data.interactions import check_interactions, deduplicate_interactions
+from ..data.schema import ITEM, RATING, USER
+from ..data.split import random_split
+from .base import Recommender
 
-
-def _check_number(name: str, value, low: float = 0.0, integer: bool = False, strict: bool = False) -> None:
-    """Raise a ``ValueError`` unless ``value`` is a finite number (an integer if asked) above ``low``."""
-    kind = numbers.Integral if integer else numbers.Real
-    ok = isinstance(value, kind) and not isinstance(value, bool) and np.isfinite(value)
-    ok = ok and (value > low if strict else value >= low)
-    if not ok:
-        relation = ">" if strict else ">="
-        raise ValueError(f"{name} must be {'an integer' if integer else 'a number'} {relation} {low}, "
-                         f"got {value!r}")
-
-
-class Recommender:
-    """Base class: bookkeeping shared by every baseline (id indexes, seen items, top-k)."""
-
-    def _prepare(self, ratings: pd.DataFrame, users: IdIndex | None, items: IdIndex | None,
-                 value: str | None = None) -> sp.csr_matrix:
-        check_interactions(ratings)
-        ratings = deduplicate_interactions(ratings)  # the course's rule: the latest rating of a pair
-        self.users_ = users if users is not None else IdIndex(ratings[USER])
-        self.items_ = items if items is not None else IdIndex(ratings[ITEM])
-        self.seen_ = interaction_matrix(ratings, self.users_, self.items_)
-        return interaction_matrix(ratings, self.users_, self.items_, value=value) if value else self.seen_
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "items_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(ratings) first")
-
-    def _rows(self, user_ids) -> np.ndarray:
-        self._check_fitted()
-        return self.users_.positions(np.atleast_1d(np.asarray(user_ids)))
-
-    def score(self, user_ids) -> np.ndarray:
-        """Scores of every item (columns follow ``items_.ids``) for each user."""
-        raise NotImplementedError
-
-    def recommend(self, user_ids, k: int = 10, exclude_train: bool = True) -> np.ndarray:
-        """Item ids of each user's top-k, best first (training items excluded by default)."""
-        scores = self.score(user_ids)
-        if exclude_train:
-            scores = exclude_seen(scores, self.seen_[self._rows(user_ids)])
-        return self.items_.ids[top_k(scores, k)]
+__all__ = ["PopularityRecommender", "ItemKNN", "EASE", "ImplicitALS", "ScoreBlend",
+           "BiasBaseline", "BiasedMF", "FunkSVD", "ItemKNNBaseline", "RatingBlend", "item_gram"]
 
 
 # --------------------------------------------------------------------------- top-k from implicit feedback
@@ -98,12 +56,12 @@ class PopularityRecommender(Recommender):
     """
 
     def fit(self, ratings, users=None, items=None):
-        self._prepare(ratings, users, items)
+        self.prepare(ratings, users, items)
         self.popularity_ = np.asarray(self.seen_.sum(axis=0)).ravel()
         return self
 
     def score(self, user_ids):
-        rows = self._rows(user_ids)
+        rows = self.user_positions(user_ids)
         return np.tile(self.popularity_.astype(np.float32), (len(rows), 1))
 
 
@@ -123,13 +81,15 @@ class ItemKNN(Recommender):
     """
 
     def __init__(self, n_neighbors: int = 100, shrink: float = 10.0):
-        _check_number("n_neighbors", n_neighbors, 1, integer=True)
-        _check_number("shrink", shrink)
         self.n_neighbors = n_neighbors
         self.shrink = shrink
 
+    def validate_params(self):
+        positive_int("n_neighbors", self.n_neighbors)
+        check_number("shrink", self.shrink, low=0)
+
     def fit(self, ratings, users=None, items=None):
-        self._prepare(ratings, users, items)
+        self.prepare(ratings, users, items)
         sim = item_gram(self.seen_)  # co-occurrence counts, float32, built in place
         norms = np.sqrt(np.diag(sim).copy())
         for rows in _blocks(sim.shape[0], sim.shape[1]):  # cosine with shrinkage, one row block at a time
@@ -148,7 +108,7 @@ class ItemKNN(Recommender):
         return self
 
     def score(self, user_ids):
-        rows = self._rows(user_ids)
+        rows = self.user_positions(user_ids)
         return (self.seen_[rows] @ self.similarity_).toarray()
 
 
@@ -205,13 +165,15 @@ class EASE(Recommender):
     """
 
     def __init__(self, l2: float = 500.0):
-        _check_number("l2", l2, 0, strict=True)
         self.l2 = l2
+
+    def validate_params(self):
+        check_number("l2", self.l2, low=0, low_inclusive=False)
 
     def fit(self, ratings, users=None, items=None):
         from scipy.linalg.lapack import spotrf, spotri
 
-        self._prepare(ratings, users, items)
+        self.prepare(ratings, users, items)
         gram = item_gram(self.seen_, l2=self.l2)  # Fortran-ordered, symmetric positive definite
         factor, info = spotrf(gram, lower=0, overwrite_a=1, clean=0)
         if info != 0:
@@ -229,7 +191,7 @@ class EASE(Recommender):
         return self
 
     def score(self, user_ids):
-        rows = self._rows(user_ids)
+        rows = self.user_positions(user_ids)
         return np.asarray(self.seen_[rows] @ self.weights_)
 
 
@@ -302,17 +264,18 @@ class ImplicitALS(Recommender):
 
     def __init__(self, n_factors: int = 32, reg: float = 0.02, unobserved_weight: float = 0.2,
                  n_epochs: int = 8, seed: int = 42):
-        _check_number("n_factors", n_factors, 1, integer=True)
-        _check_number("reg", reg, 0, strict=True)
-        _check_number("unobserved_weight", unobserved_weight, 0, strict=True)
-        if unobserved_weight > 1:
-            raise ValueError(f"unobserved_weight must be at most 1, got {unobserved_weight!r}")
-        _check_number("n_epochs", n_epochs, 1, integer=True)
         self.n_factors, self.reg, self.unobserved_weight = n_factors, reg, unobserved_weight
         self.n_epochs, self.seed = n_epochs, seed
 
+    def validate_params(self):
+        positive_int("n_factors", self.n_factors)
+        check_number("reg", self.reg, low=0, low_inclusive=False)
+        check_number("unobserved_weight", self.unobserved_weight, low=0, high=1, low_inclusive=False)
+        positive_int("n_epochs", self.n_epochs)
+        check_number("seed", self.seed, low=0, integer=True)
+
     def fit(self, ratings, users=None, items=None):
-        self._prepare(ratings, users, items)
+        self.prepare(ratings, users, items)
         x = self.seen_.astype(np.float64).tocsr()
         xt = x.T.tocsr()
         rng = np.random.default_rng(self.seed)
@@ -335,7 +298,7 @@ class ImplicitALS(Recommender):
         return _ridge_rows((1.0 - w0) * x, x, fixed, reg, shared_gram=w0 * fixed.T @ fixed)
 
     def score(self, user_ids):
-        rows = self._rows(user_ids)
+        rows = self.user_positions(user_ids)
         return self.user_factors_[rows] @ self.item_factors_.T
 
 
@@ -361,27 +324,32 @@ class ScoreBlend(Recommender):
     """
 
     def __init__(self, members):
-        members = list(members)
-        if not members:
-            raise ValueError("ScoreBlend needs at least one (model, weight) pair")
-        for member in members:
-            if not (isinstance(member, tuple) and len(member) == 2 and isinstance(member[0], Recommender)):
-                raise ValueError(f"each member must be a (Recommender, weight) pair, got {member!r}")
-            _check_number("a member's weight", member[1])
-        if sum(weight for _, weight in members) <= 0:
-            raise ValueError("at least one member needs a positive weight")
         self.members = members
 
+    def validate_params(self):
+        if not isinstance(self.members, (list, tuple)):
+            raise TypeError(f"members must be a list of (Recommender, weight) pairs, got {type(self.members).__name__}")
+        if not self.members:
+            raise ValueError("ScoreBlend needs at least one (model, weight) pair")
+        for member in self.members:
+            if not (isinstance(member, tuple) and len(member) == 2 and isinstance(member[0], Recommender)):
+                raise TypeError(f"each member must be a (Recommender, weight) pair, got {member!r}")
+            check_number("a member's weight", member[1])
+        if sum(weight for _, weight in self.members) <= 0:
+            raise ValueError("at least one member needs a positive weight")
+
     def fit(self, ratings, users=None, items=None):
-        self._prepare(ratings, users, items)
-        for model, _ in self.members:
+        self.prepare(ratings, users, items)
+        # fitted copies: the caller's models are left as they were given
+        self.members_ = [(clone(model), weight) for model, weight in self.members]
+        for model, _ in self.members_:
             model.fit(ratings, self.users_, self.items_)
         return self
 
     def score(self, user_ids):
-        self._check_fitted()
+        self.check_fitted()
         total = None
-        for model, weight in self.members:
+        for model, weight in self.members_:
             z = np.array(model.score(user_ids), dtype=np.float32)  # a copy, standardised in place
             z -= z.mean(axis=1, keepdims=True)
             z /= z.std(axis=1, keepdims=True) + 1e-12
@@ -402,12 +370,12 @@ class _RatingModel(Recommender):
         check_interactions(ratings, (USER, ITEM, RATING))
         if not np.isfinite(ratings[RATING].to_numpy(np.float64)).all():
             raise ValueError("ratings has non-finite values in the rating column")
-        r = self._prepare(ratings, users, items, value=RATING).tocsr().astype(np.float64)  # float32 would round r - mu
+        r = self.prepare(ratings, users, items, value=RATING).tocsr().astype(np.float64)  # float32 would round r - mu
         self.global_mean_ = float(r.data.mean())  # over the deduplicated ratings
         return r
 
     def _pairs(self, user_ids, item_ids):
-        self._check_fitted()
+        self.check_fitted()
         user_ids, item_ids = np.atleast_1d(np.asarray(user_ids)), np.atleast_1d(np.asarray(item_ids))
         if user_ids.shape != item_ids.shape or user_ids.ndim != 1:
             raise ValueError(f"user_ids and item_ids must be 1-D and of the same length, "
@@ -450,10 +418,12 @@ class BiasBaseline(_RatingModel):
     """
 
     def __init__(self, reg_user: float = 15.0, reg_item: float = 10.0, n_epochs: int = 10):
-        _check_number("reg_user", reg_user)
-        _check_number("reg_item", reg_item)
-        _check_number("n_epochs", n_epochs, 1, integer=True)
         self.reg_user, self.reg_item, self.n_epochs = reg_user, reg_item, n_epochs
+
+    def validate_params(self):
+        check_number("reg_user", self.reg_user, low=0)
+        check_number("reg_item", self.reg_item, low=0)
+        positive_int("n_epochs", self.n_epochs)
 
     def fit(self, ratings, users=None, items=None):
         r = self._prepare_ratings(ratings, users, items)
@@ -468,7 +438,7 @@ class BiasBaseline(_RatingModel):
                 + np.where(i >= 0, self.item_bias_[i], 0.0))
 
     def score(self, user_ids):
-        rows = self._rows(user_ids)
+        rows = self.user_positions(user_ids)
         return self.global_mean_ + self.user_bias_[rows, None] + self.item_bias_[None, :]
 
 
@@ -501,10 +471,13 @@ class BiasedMF(_RatingModel):
     """
 
     def __init__(self, n_factors: int = 20, reg: float = 10.0, n_epochs: int = 15, seed: int = 42):
-        _check_number("n_factors", n_factors, 1, integer=True)
-        _check_number("reg", reg, 0, strict=True)
-        _check_number("n_epochs", n_epochs, 1, integer=True)
         self.n_factors, self.reg, self.n_epochs, self.seed = n_factors, reg, n_epochs, seed
+
+    def validate_params(self):
+        positive_int("n_factors", self.n_factors)
+        check_number("reg", self.reg, low=0, low_inclusive=False)
+        positive_int("n_epochs", self.n_epochs)
+        check_number("seed", self.seed, low=0, integer=True)
 
     def fit(self, ratings, users=None, items=None):
         r = self._prepare_ratings(ratings, users, items)
@@ -525,19 +498,22 @@ class BiasedMF(_RatingModel):
                 _als_half(rt, q, p, self.global_mean_, self.reg, fixed_col=k)  # items: column k is 1
                 err = r.data - self.global_mean_ - np.einsum("ij,ij->i", p[rows], q[r.indices])
                 self.loss_.append(float(np.sqrt(np.mean(err ** 2))))
-        self.user_factors_, self.item_factors_ = p, q
+        self.user_factors_, self.user_bias_ = p[:, :k].copy(), p[:, k].copy()
+        self.item_factors_, self.item_bias_ = q[:, :k].copy(), q[:, k + 1].copy()
         return self
 
     def predict(self, user_ids, item_ids) -> np.ndarray:
         """Predicted ratings for paired users and items (unknown ones get the biases they have)."""
         u, i = self._pairs(user_ids, item_ids)
-        pu = np.where((u >= 0)[:, None], self.user_factors_[u], [0] * (self.n_factors + 1) + [1])
-        qi = np.where((i >= 0)[:, None], self.item_factors_[i], [0] * self.n_factors + [1, 0])
-        return self.global_mean_ + np.einsum("ij,ij->i", pu, qi)
+        known = (u >= 0) & (i >= 0)
+        dot = np.where(known, np.einsum("ij,ij->i", self.user_factors_[u], self.item_factors_[i]), 0.0)
+        return (self.global_mean_ + np.where(u >= 0, self.user_bias_[u], 0.0)
+                + np.where(i >= 0, self.item_bias_[i], 0.0) + dot)
 
     def score(self, user_ids):
-        rows = self._rows(user_ids)
-        return self.global_mean_ + self.user_factors_[rows] @ self.item_factors_.T
+        rows = self.user_positions(user_ids)
+        return (self.global_mean_ + self.user_bias_[rows, None] + self.item_bias_[None, :]
+                + self.user_factors_[rows] @ self.item_factors_.T)
 
 
 def _als_half(r: sp.csr_matrix, solve: np.ndarray, fixed: np.ndarray, mu: float, reg: float,
@@ -594,13 +570,16 @@ class FunkSVD(_RatingModel):
 
     def __init__(self, n_factors: int = 20, learning_rate: float = 0.01, reg: float = 0.08,
                  n_epochs: int = 30, batch_size: int = 256, seed: int = 42):
-        _check_number("n_factors", n_factors, 1, integer=True)
-        _check_number("learning_rate", learning_rate, 0, strict=True)
-        _check_number("reg", reg)
-        _check_number("n_epochs", n_epochs, 1, integer=True)
-        _check_number("batch_size", batch_size, 1, integer=True)
         self.n_factors, self.learning_rate, self.reg = n_factors, learning_rate, reg
         self.n_epochs, self.batch_size, self.seed = n_epochs, batch_size, seed
+
+    def validate_params(self):
+        positive_int("n_factors", self.n_factors)
+        check_number("learning_rate", self.learning_rate, low=0, low_inclusive=False)
+        check_number("reg", self.reg, low=0)
+        positive_int("n_epochs", self.n_epochs)
+        positive_int("batch_size", self.batch_size)
+        check_number("seed", self.seed, low=0, integer=True)
 
     def fit(self, ratings, users=None, items=None):
         r = self._prepare_ratings(ratings, users, items).tocoo()
@@ -639,7 +618,7 @@ class FunkSVD(_RatingModel):
                 + np.where(i >= 0, self.item_bias_[i], 0.0) + dot)
 
     def score(self, user_ids):
-        rows = self._rows(user_ids)
+        rows = self.user_positions(user_ids)
         return (self.global_mean_ + self.user_bias_[rows, None] + self.item_bias_[None, :]
                 + self.user_factors_[rows] @ self.item_factors_.T)
 
@@ -674,11 +653,13 @@ class ItemKNNBaseline(_RatingModel):
 
     def __init__(self, n_neighbors: int = 40, shrink: float = 100.0, reg_user: float = 15.0,
                  reg_item: float = 10.0, n_epochs: int = 10):
-        _check_number("n_neighbors", n_neighbors, 1, integer=True)
-        _check_number("shrink", shrink)
         self.n_neighbors, self.shrink = n_neighbors, shrink
         self.reg_user, self.reg_item, self.n_epochs = reg_user, reg_item, n_epochs
-        BiasBaseline(reg_user, reg_item, n_epochs)  # checks the baseline's hyper-parameters now
+
+    def validate_params(self):
+        positive_int("n_neighbors", self.n_neighbors)
+        check_number("shrink", self.shrink, low=0)
+        BiasBaseline(self.reg_user, self.reg_item, self.n_epochs).validate_params()
 
     def fit(self, ratings, users=None, items=None):
         r = self._prepare_ratings(ratings, users, items)
@@ -743,7 +724,7 @@ class ItemKNNBaseline(_RatingModel):
         return prediction
 
     def score(self, user_ids):
-        rows = self._rows(user_ids)
+        rows = self.user_positions(user_ids)
         all_items = np.arange(len(self.items_))
         base = self.global_mean_ + self.baseline_.user_bias_[rows, None] + self.baseline_.item_bias_[None, :]
         return base + np.vstack([self._neighbourhood_term(row, all_items) for row in rows])
@@ -760,7 +741,8 @@ class RatingBlend(_RatingModel):
     Parameters
     ----------
     models : list of rating models
-        Unfitted models with ``fit`` and ``predict`` (they are fitted in place).
+        Models with ``fit`` and ``predict``; ``fit`` fits clones of them (``models_``) and leaves
+        the given ones untouched.
     validation_size : float
         Share of the ratings held out to fit the weights.
     seed : int
@@ -778,78 +760,40 @@ class RatingBlend(_RatingModel):
     """
 
     def __init__(self, models, validation_size: float = 0.1, seed: int = 42):
-        models = list(models)
-        if not models:
-            raise ValueError("RatingBlend needs at least one rating model")
-        for model in models:
-            if not (hasattr(model, "fit") and hasattr(model, "predict")):
-                raise ValueError(f"every member needs fit() and predict(), got {type(model).__name__}")
-        if not (isinstance(validation_size, numbers.Real) and 0 < validation_size < 1):
-            raise ValueError(f"validation_size must be a fraction strictly between 0 and 1, got {validation_size!r}")
         self.models, self.validation_size, self.seed = models, validation_size, seed
+
+    def validate_params(self):
+        if not isinstance(self.models, (list, tuple)):
+            raise TypeError(f"models must be a list of rating models, got {type(self.models).__name__}")
+        if not self.models:
+            raise ValueError("RatingBlend needs at least one rating model")
+        for model in self.models:
+            if not (hasattr(model, "fit") and hasattr(model, "predict")):
+                raise TypeError(f"every member needs fit() and predict(), got {type(model).__name__}")
+        fraction("validation_size", self.validation_size)
+        check_number("seed", self.seed, low=0, integer=True)
 
     def fit(self, ratings, users=None, items=None):
         self._prepare_ratings(ratings, users, items)
         ratings = deduplicate_interactions(ratings)  # so validation never holds a superseded rating
         fit_part, validation = random_split(ratings, self.validation_size, seed=self.seed)
+        # fitted copies: the caller's models are left as they were given
+        self.models_ = [clone(model) for model in self.models]
         predictions = np.column_stack([
             model.fit(fit_part, self.users_, self.items_).predict(validation[USER], validation[ITEM])
-            for model in self.models])
+            for model in self.models_])
         design = np.column_stack([np.ones(len(validation)), predictions])
         coef = np.linalg.lstsq(design, validation[RATING].to_numpy(np.float64), rcond=None)[0]
         self.intercept_, self.weights_ = float(coef[0]), coef[1:]
-        for model in self.models:
+        for model in self.models_:
             model.fit(ratings, self.users_, self.items_)
         return self
 
     def predict(self, user_ids, item_ids) -> np.ndarray:
         """Predicted ratings for paired users and items."""
         self._pairs(user_ids, item_ids)
-        return self.intercept_ + sum(w * m.predict(user_ids, item_ids) for m, w in zip(self.models, self.weights_))
+        return self.intercept_ + sum(w * m.predict(user_ids, item_ids) for m, w in zip(self.models_, self.weights_))
 
     def score(self, user_ids):
-        self._check_fitted()
-        return self.intercept_ + sum(w * m.score(user_ids) for m, w in zip(self.models, self.weights_))
-
-
-# --------------------------------------------------------------------------- evaluation
-
-def relevance_matrix(test: pd.DataFrame, users: IdIndex, items: IdIndex, user_ids=None) -> sp.csr_matrix:
-    """Binary users x items matrix of held-out interactions (every test row is relevant)."""
-    check_interactions(test, what="test")
-    unknown = ~np.isin(test[ITEM].to_numpy(), items.ids)
-    if unknown.any():
-        raise ValueError(f"{unknown.sum()} test interactions have items the model cannot score; "
-                         "fit it with items=IdIndex(<all item ids>)")
-    rows = IdIndex(user_ids) if user_ids is not None else IdIndex(test[USER])
-    matrix = interaction_matrix(test, rows, items)
-    matrix.data[:] = 1.0
-    return matrix
-
-
-def evaluate_top_k(model: Recommender, train: pd.DataFrame, test: pd.DataFrame, k: int = 10,
-                   batch_size: int = 256) -> dict:
-    """Top-k over unseen items for every test user; all test items relevant.
-
-    The protocol of the course's leaderboard (and of Microsoft Recommenders' ML-100K
-    benchmark): training items are excluded from the ranking, and each metric is averaged
-    over users who have at least one test item. ``train`` is the frame the model was fitted
-    on; the excluded items are the model's own ``seen_``.
-
-    Returns
-    -------
-    dict
-        ``{"precision@k", "recall@k", "ndcg@k", "map@k"}``.
-    """
-    model._check_fitted()
-    test_users = np.unique(test[USER].to_numpy())
-    y_true = relevance_matrix(test, model.users_, model.items_, test_users)
-    per_user = {name: [] for name in ("precision", "recall", "ndcg", "map")}
-    for start in range(0, len(test_users), batch_size):  # batches keep the score matrix small
-        users = test_users[start:start + batch_size]
-        scores = exclude_seen(model.score(users), model.seen_[model._rows(users)])
-        batch = ranking_metrics(y_true[start:start + batch_size], scores, k,
-                                metrics=tuple(per_user), average=False)
-        for name, values in batch.items():
-            per_user[name].append(values)
-    return {f"{name}@{k}": float(np.nanmean(np.concatenate(v))) for name, v in per_user.items()}
+        self.check_fitted()
+        return self.intercept_ + sum(w * m.score(user_ids) for m, w in zip(self.models_, self.weights_))

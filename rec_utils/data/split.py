@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .constants import INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP, USER
+from .interactions import IdIndex, check_interactions
+from .schema import ITEM, TIMESTAMP, USER
 
 __all__ = [
     "IdIndex", "check_interactions", "deduplicate_interactions", "random_split", "stratified_split",
@@ -19,114 +20,9 @@ __all__ = [
 ]
 
 
-def check_interactions(ratings: pd.DataFrame, columns=(USER, ITEM), what: str = "ratings",
-                       allow_missing: bool = False) -> None:
-    """Raise a ``ValueError`` unless ``ratings`` is a non-empty frame with ``columns``.
-
-    Missing values in those columns are refused too, unless ``allow_missing`` (cleaning
-    code, which looks for them).
-    """
-    if not isinstance(ratings, pd.DataFrame):
-        raise ValueError(f"{what} must be a pandas DataFrame with columns {list(columns)}, "
-                         f"got {type(ratings).__name__}")
-    missing = [c for c in columns if c not in ratings.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; expected {list(columns)}, "
-                         f"got {list(ratings.columns)}")
-    if ratings.empty:
-        raise ValueError(f"{what} is empty")
-    if not allow_missing and ratings[list(columns)].isna().any().any():
-        raise ValueError(f"{what} has missing values in {list(columns)}")
-
-
-def deduplicate_interactions(ratings: pd.DataFrame) -> pd.DataFrame:
-    """One row per (user, item) pair: the latest one.
-
-    The course's rule for a pair rated more than once (a re-rating, or a log that repeats
-    an event): **keep the latest rating** — the row with the largest timestamp, ties and
-    data without timestamps resolved by keeping the row that comes last. A user who rated
-    a movie 5 and later 1 now thinks 1; summing (6) or averaging (3) would describe nobody.
-    Every model applies this rule where data enter it (``fit``), so no model ever sees a
-    pair twice. Returns ``ratings`` itself when it has no duplicate pair.
-
-    Examples
-    --------
-    >>> r = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [7, 7, 7], "rating": [5.0, 1.0, 3.0],
-    ...                   "timestamp": [10, 20, 15]})
-    >>> deduplicate_interactions(r)["rating"].tolist()
-    [1.0, 3.0]
-    """
-    check_interactions(ratings)
-    pairs = ratings[[USER, ITEM]]
-    if not pairs.duplicated().any():
-        return ratings
-    if TIMESTAMP in ratings.columns:
-        order = np.lexsort((np.arange(len(ratings)), ratings[TIMESTAMP].to_numpy()))
-        latest = ~pairs.iloc[order].duplicated(keep="last").to_numpy()
-        keep = np.sort(order[latest])
-    else:
-        keep = np.flatnonzero(~pairs.duplicated(keep="last").to_numpy())
-    return ratings.iloc[keep].reset_index(drop=True)
-
-
 def _check_fraction(test_size: float) -> None:
     if not (isinstance(test_size, (float, int)) and 0 < test_size < 1):
         raise ValueError(f"test_size must be a fraction strictly between 0 and 1, got {test_size!r}")
-
-
-class IdIndex:
-    """Maps raw user or item ids to row/column positions ``0..n-1`` and back.
-
-    Examples
-    --------
-    >>> index = IdIndex([10, 30, 20])
-    >>> index.positions([20, 30]).tolist()
-    [1, 2]
-    >>> index.ids[[0, 2]].tolist()
-    [10, 30]
-    """
-
-    def __init__(self, ids):
-        self.ids = np.unique(np.asarray(ids))
-        if self.ids.size == 0:
-            raise ValueError("an IdIndex needs at least one id")
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def positions(self, ids, unknown: str = "raise") -> np.ndarray:
-        """Positions of ``ids``; ``unknown="raise"`` (default) or ``"mask"`` (-1 for unknown ids)."""
-        ids = np.asarray(ids)
-        pos = np.searchsorted(self.ids, ids)
-        pos_clipped = np.minimum(pos, len(self.ids) - 1)
-        known = self.ids[pos_clipped] == ids
-        if not known.all():
-            if unknown == "raise":
-                bad = np.unique(ids[~known])[:5].tolist()
-                raise ValueError(f"{(~known).sum()} id(s) are not in the index, e.g. {bad}")
-            return np.where(known, pos_clipped, -1)
-        return pos_clipped
-
-
-def interaction_matrix(ratings: pd.DataFrame, users: IdIndex, items: IdIndex,
-                       value: str | None = None, dtype=np.float32) -> sp.csr_matrix:
-    """A sparse users x items matrix of the ``value`` column, or of interaction counts.
-
-    Without ``value``, each cell counts the rows of its pair (1 when pairs are unique; a
-    transition or co-occurrence table when they are not). With ``value`` (e.g. ``"rating"``)
-    each pair must occur once: duplicates raise a ``ValueError`` instead of being summed —
-    apply :func:`deduplicate_interactions` first.
-    """
-    check_interactions(ratings)
-    if value is not None and ratings[[USER, ITEM]].duplicated().any():
-        n = int(ratings[[USER, ITEM]].duplicated().sum())
-        raise ValueError(f"ratings has {n} duplicate (user, item) row(s); a matrix of {value!r} values would "
-                         f"sum them. Keep one row per pair first: deduplicate_interactions(ratings) keeps the latest")
-    data = np.ones(len(ratings), dtype=dtype) if value is None else ratings[value].to_numpy(dtype)
-    rows, cols = users.positions(ratings[USER]), items.positions(ratings[ITEM])
-    matrix = sp.csr_matrix((data, (rows, cols)), shape=(len(users), len(items)), dtype=dtype)
-    matrix.sum_duplicates()
-    return matrix
 
 
 def _pair_groups(ratings: pd.DataFrame) -> tuple[np.ndarray, int]:

@@ -19,8 +19,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from .constants import DTYPES, INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP, USER
-from .split import check_interactions
+from .schema import DTYPES, INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP, USER
+from .interactions import check_interactions
 
 __all__ = ["ANOMALY_CHECKS", "find_rating_anomalies", "clean_ratings", "user_rating_stats",
            "UserMeanCenterer", "mean_center"]
@@ -98,7 +98,7 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=(
         any of ``user_id, item_id, rating`` (and ``timestamp``, when the log has one) is missing;
     ``rating_out_of_range``
         the rating is not a value of the data's scale: outside ``rating_range`` or, when
-        that is a :class:`~rec_utils.datasets.RatingScale` with a step, off its grid (3.7 on
+        that is a :class:`~rec_utils.data.datasets.RatingScale` with a step, off its grid (3.7 on
         a half-star scale). Pass the data's own scale, ``data.rating_scale``; a ``(low,
         high)`` pair checks the range only, and ``None`` skips the check;
     ``timestamp_out_of_range``

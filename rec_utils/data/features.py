@@ -26,8 +26,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from .constants import GENRE_SEPARATOR, GENRES, ITEM, ML100K_GENRES, RATING, TIMESTAMP, USER, YEAR
-from .split import check_interactions
+from .schema import GENRE_SEPARATOR, GENRES, ITEM, ML100K_GENRES, RATING, TIMESTAMP, USER, YEAR
+from .interactions import check_interactions
 
 __all__ = [
     "SECONDS_PER_DAY", "user_features", "item_features", "context_features",

@@ -2,7 +2,7 @@
 
 ``REPO_SLUG`` is the only place the GitHub address is written: the README's badges and
 course map and ``notebooks/index.ipynb`` are generated from this module
-(``python -m rec_utils.course`` rewrites them, and a test fails when they are out of date);
+(``python -m tools.course`` rewrites them, and a test fails when they are out of date);
 the notebooks' Colab cells are checked against it by ``tests/test_notebook_anatomy.py``.
 """
 
@@ -159,5 +159,5 @@ if __name__ == "__main__":
     check = "--check" in sys.argv
     up_to_date = sync_index(check=check) & sync_readme(check=check)
     print("README and notebooks/index.ipynb are up to date" if up_to_date else
-          ("out of date: run python -m rec_utils.course" if check else "README and notebooks/index.ipynb updated"))
+          ("out of date: run python -m tools.course" if check else "README and notebooks/index.ipynb updated"))
     sys.exit(0 if up_to_date or "--check" not in sys.argv else 1)

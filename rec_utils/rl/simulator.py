@@ -6,7 +6,7 @@ Recommendation is a sequential decision problem (序贯决策问题): each recom
 the user who receives the next one. :class:`RecommendationEnv` simulates one user session
 at a time over a small catalogue. Its ground truth is a table of *like probabilities*
 (how likely each user is to enjoy each item, e.g. from
-:class:`rec_utils.synthetic.PreferenceModel`) and each item's *appeal* (how strongly it
+:class:`rec_utils.data.synthetic.PreferenceModel`) and each item's *appeal* (how strongly it
 draws clicks whether or not the user will like it, e.g. from its popularity):
 
 * the user clicks item ``i`` with probability
@@ -34,7 +34,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from .constants import ITEM, USER
+from .._checks import check_number
+from ..data.schema import ITEM, USER
 
 __all__ = ["RecommendationEnv", "build_catalogue", "preferences_from_mf", "Catalogue"]
 
@@ -95,37 +96,45 @@ class Catalogue:
         return f"Catalogue({self.n_users} users x {self.n_items} items, {self.item_genres.shape[1]} genres)"
 
 
-def preferences_from_mf(model, noise: float = 0.9):
-    """Turn a fitted :class:`rec_utils.baselines.BiasedMF` into a ``PreferenceModel``.
+def preferences_from_mf(model, noise: float = 0.9, scale=None):
+    """Turn a fitted :class:`rec_utils.models.classical.BiasedMF` into a ``PreferenceModel``.
 
     Real data has no ground truth; a matrix factorisation fitted on it is the next best
     thing. The model's predicted rating becomes the latent appetite, and ratings are read
-    off with Gaussian noise ``noise`` and cut-points halfway between the stars, so
-    ``like_probability`` is P(rating >= 4) under the fitted model. Users and items are
-    addressed by position + 1 in the model's ``users_`` / ``items_`` indexes.
+    off with Gaussian noise ``noise`` and cut-points halfway between the values of the
+    data's rating ``scale`` (a :class:`~rec_utils.data.RatingScale`; 1–5 stars by default),
+    so ``like_probability(u, i, 4)`` is P(rating >= 4) under the fitted model. Any model with
+    ``user_factors_``, ``item_factors_``, ``user_bias_``, ``item_bias_`` and ``global_mean_``
+    will do (:class:`~rec_utils.models.BiasedMF`, :class:`~rec_utils.models.FunkSVD`). Users
+    and items are addressed by position + 1 in the model's ``users_`` / ``items_`` indexes.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> from rec_utils.baselines import BiasedMF
+    >>> from rec_utils.models import BiasedMF
     >>> r = pd.DataFrame({"user_id": [1, 1, 2, 2], "item_id": [1, 2, 1, 2], "rating": [5.0, 1.0, 4.0, 2.0]})
     >>> truth = preferences_from_mf(BiasedMF(n_factors=1, reg=0.01).fit(r), noise=0.5)
     >>> bool(truth.like_probability([1], [1])[0] > truth.like_probability([1], [2])[0])
     True
     """
-    from .synthetic import PreferenceModel
+    from ..data.interactions import RatingScale
+    from ..data.synthetic import PreferenceModel
 
-    if not hasattr(model, "user_factors_"):
-        raise ValueError("preferences_from_mf needs a fitted BiasedMF (call .fit first)")
-    if not noise > 0:
-        raise ValueError(f"noise must be positive, got {noise}")
-    k = model.n_factors
-    p, q = model.user_factors_, model.item_factors_
+    for attribute in ("user_factors_", "item_factors_", "user_bias_", "item_bias_", "global_mean_"):
+        if not hasattr(model, attribute):
+            raise ValueError(f"preferences_from_mf needs a fitted biased matrix factorisation (BiasedMF or "
+                             f"FunkSVD, after fit); {type(model).__name__} has no {attribute}")
+    check_number("noise", noise, low=0, low_inclusive=False)
+    scale = scale if scale is not None else RatingScale(1.0, 5.0, 1.0)
+    levels = scale.values()
+    if len(levels) < 2:
+        raise ValueError(f"preferences_from_mf needs a rating scale with several values, got {scale}")
+    n_items = model.item_factors_.shape[0]
     return PreferenceModel(
-        user_factors=p[:, :k].astype(np.float32), item_factors=q[:, :k].astype(np.float32),
-        user_bias=p[:, k].astype(np.float32), item_bias=q[:, k + 1].astype(np.float32),
-        global_mean=float(model.global_mean_), cutpoints=np.array([1.5, 2.5, 3.5, 4.5]), noise=float(noise),
-        item_popularity=np.full(q.shape[0], 1.0 / q.shape[0]), genre_names=())
+        user_factors=np.asarray(model.user_factors_, np.float32), item_factors=np.asarray(model.item_factors_, np.float32),
+        user_bias=np.asarray(model.user_bias_, np.float32), item_bias=np.asarray(model.item_bias_, np.float32),
+        global_mean=float(model.global_mean_), cutpoints=(levels[1:] + levels[:-1]) / 2, noise=float(noise),
+        item_popularity=np.full(n_items, 1.0 / n_items), genre_names=(), levels=levels)
 
 
 def build_catalogue(data, preferences, n_items: int = 20, min_ratings: int = 20, seed: int = 0) -> Catalogue:

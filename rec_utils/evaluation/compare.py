@@ -1,0 +1,152 @@
+"""How sure is a leaderboard? Confidence intervals and paired comparisons over test users.
+
+A leaderboard's mean NDCG@10 is an average over a few hundred users; another split would
+give other numbers. Two models scored on the *same* users are best compared user by user
+(paired): the per-user differences cancel what the users have in common, so the interval of
+a difference is much narrower than the two separate intervals suggest.
+
+* :func:`mean_ci` — a mean and its confidence interval;
+* :func:`paired_difference` — mean of ``a - b`` over the users both were scored on, with its
+  interval, standard error and a verdict;
+* :func:`leaderboard` — models in rows, each with its interval and its paired difference
+  from a reference model (by default the best one): "better", "worse" or "tie" at the
+  chosen confidence.
+
+Intervals come from the normal approximation (mean ± z · standard error; fine for the
+hundreds of users of a leaderboard) or from a seeded bootstrap over users.
+
+Taught in ``notebooks/05_supervised_learning_and_evaluation.ipynb``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from .._checks import check_array, check_choice, fraction, positive_int
+
+__all__ = ["mean_ci", "paired_difference", "leaderboard"]
+
+_METHODS = ("normal", "bootstrap")
+
+
+def _interval(values: np.ndarray, confidence: float, method: str, n_boot: int, seed: int) -> tuple[float, float, float]:
+    mean = float(values.mean())
+    se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+    if method == "normal":
+        z = norm.ppf(0.5 + confidence / 2)
+        return mean - z * se, mean + z * se, se
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    for start in range(0, n_boot, 256):  # resample users, a block of replicates at a time
+        stop = min(start + 256, n_boot)
+        means[start:stop] = values[rng.integers(0, len(values), (stop - start, len(values)))].mean(axis=1)
+    low, high = np.quantile(means, [0.5 - confidence / 2, 0.5 + confidence / 2])
+    return float(low), float(high), se
+
+
+def _values(name: str, values) -> np.ndarray:
+    array = check_array(name, values, ndim=1, finite=False)
+    array = array[~np.isnan(array)]
+    if array.size < 2:
+        raise ValueError(f"{name} needs at least 2 users with a value, got {array.size}")
+    return array
+
+
+def mean_ci(values, confidence: float = 0.95, method: str = "normal", n_boot: int = 2000, seed: int = 0) -> dict:
+    """Mean of per-user values (NaN skipped) with its confidence interval and standard error.
+
+    >>> r = mean_ci([0.0, 1.0] * 50)
+    >>> round(r["mean"], 2), round(r["low"], 3), round(r["high"], 3)
+    (0.5, 0.402, 0.598)
+    """
+    fraction("confidence", confidence)
+    check_choice("method", method, _METHODS)
+    positive_int("n_boot", n_boot)
+    array = _values("values", values)
+    low, high, se = _interval(array, confidence, method, n_boot, seed)
+    return {"mean": float(array.mean()), "low": low, "high": high, "se": se, "n": int(array.size)}
+
+
+def paired_difference(a, b, confidence: float = 0.95, method: str = "normal", n_boot: int = 2000,
+                      seed: int = 0) -> dict:
+    """Mean of ``a - b`` over the users both have, with its interval: is ``a`` really better?
+
+    ``a`` and ``b`` are per-user values: pandas Series indexed by user (aligned on the
+    users they share) or arrays of the same length (aligned by position). The verdict is
+    ``"better"`` when the whole interval is above 0, ``"worse"`` when below, else ``"tie"``.
+
+    >>> a = pd.Series([0.5, 0.6, 0.7, 0.8], index=[1, 2, 3, 4])
+    >>> b = pd.Series([0.4, 0.5, 0.6, 0.75], index=[1, 2, 3, 4])
+    >>> r = paired_difference(a, b)
+    >>> round(r["difference"], 4), r["verdict"]
+    (0.0875, 'better')
+    """
+    fraction("confidence", confidence)
+    check_choice("method", method, _METHODS)
+    positive_int("n_boot", n_boot)
+    if isinstance(a, pd.Series) and isinstance(b, pd.Series):
+        joined = pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
+        if joined.empty:
+            raise ValueError("a and b share no user with a value in both")
+        diff = (joined["a"] - joined["b"]).to_numpy(np.float64)
+    else:
+        left, right = check_array("a", a, ndim=1, finite=False), check_array("b", b, ndim=1, finite=False)
+        if left.shape != right.shape:
+            raise ValueError(f"a and b must have one value per user each, got lengths {len(left)} and {len(right)}")
+        diff = left - right
+    diff = _values("a - b", diff)
+    low, high, se = _interval(diff, confidence, method, n_boot, seed)
+    verdict = "better" if low > 0 else "worse" if high < 0 else "tie"
+    return {"difference": float(diff.mean()), "low": low, "high": high, "se": se,
+            "z": float(diff.mean() / se) if se > 0 else float("inf") * np.sign(diff.mean()),
+            "n": int(diff.size), "verdict": verdict}
+
+
+def leaderboard(per_user: dict, metric: str, reference: str | None = None, confidence: float = 0.95,
+                method: str = "normal", n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """A leaderboard with uncertainty: each model's mean, its interval, and its paired difference
+    from ``reference`` (default: the model with the best mean) with that difference's interval.
+
+    Parameters
+    ----------
+    per_user : dict
+        Model name -> per-user results: a DataFrame from ``evaluate_*(..., per_user=True)``
+        (the ``metric`` column is used) or a Series indexed by user.
+    metric : str
+        The column to compare, e.g. ``"ndcg@10"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted best first, with columns ``mean, low, high, vs <reference>, diff low, diff high,
+        verdict`` ("reference", "better", "worse" or "tie").
+    """
+    if not isinstance(per_user, dict) or not per_user:
+        raise TypeError("per_user must be a non-empty dict of model name -> per-user results")
+    series = {}
+    for name, values in per_user.items():
+        if isinstance(values, pd.DataFrame):
+            if metric not in values.columns:
+                raise ValueError(f"{name!r} has no column {metric!r}; it has {list(values.columns)}")
+            values = values[metric]
+        if not isinstance(values, pd.Series):
+            raise TypeError(f"{name!r}: per-user results must be a DataFrame or a Series indexed by user")
+        series[name] = values.astype(np.float64)
+    means = {name: float(values.mean()) for name, values in series.items()}
+    reference = reference if reference is not None else max(means, key=means.get)
+    if reference not in series:
+        raise ValueError(f"reference {reference!r} is not among the models {list(series)}")
+    rows = []
+    for name, values in series.items():
+        ci = mean_ci(values.to_numpy(), confidence, method, n_boot, seed)
+        row = {"model": name, "mean": ci["mean"], "low": ci["low"], "high": ci["high"]}
+        if name == reference:
+            row.update({f"vs {reference}": 0.0, "diff low": 0.0, "diff high": 0.0, "verdict": "reference"})
+        else:
+            diff = paired_difference(values, series[reference], confidence, method, n_boot, seed)
+            row.update({f"vs {reference}": diff["difference"], "diff low": diff["low"], "diff high": diff["high"],
+                        "verdict": diff["verdict"]})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model").sort_values("mean", ascending=False)
