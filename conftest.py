@@ -3,10 +3,17 @@
 Notebooks run in quick mode on the synthetic data set, offline, and write their results to
 a temporary folder, whatever the developer's environment says. Kernels started by nbval
 inherit these variables.
+
+Tiers (markers registered in pyproject.toml): every notebook collected by nbval is marked
+``notebooks``, the assignment checks ``assignments``; ``pytest -m "not notebooks and not
+assignments and not slow"`` is the unit tier.
 """
 
 import os
 import tempfile
+from pathlib import Path
+
+import pytest
 
 _scratch = tempfile.mkdtemp(prefix="rec_course_tests_")
 os.environ.update({
@@ -19,3 +26,23 @@ os.environ.update({
     "TF_CPP_MIN_LOG_LEVEL": "3",
 })
 os.environ.pop("REC_DATA_DIR", None)
+
+
+def pytest_configure(config):
+    """nbval in lax mode, with this environment's kernel, when nbval is installed."""
+    if config.pluginmanager.hasplugin("nbval"):
+        config.option.nbval_lax = True
+        config.option.nbval_current_env = True
+        config.option.nbval_cell_timeout = 600
+
+
+_TIER_BY_FILE = {"test_assignments.py": "assignments"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebooks)
+        elif path.name in _TIER_BY_FILE:
+            item.add_marker(getattr(pytest.mark, _TIER_BY_FILE[path.name]))

@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import threading
 import time
 from datetime import date
@@ -48,6 +49,15 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNS_JSON = ROOT / "benchmarks" / "notebook_runs.json"
 RUNS_MD = ROOT / "benchmarks" / "NOTEBOOK_RUNS.md"
 MEMORY_LIMIT_MB = 1024  # Binder's guaranteed memory
+# Budgets per data shape (peak kernel memory in MB, wall time in s): ML-100K and data of its
+# size must fit Binder's guarantee; the catalogue-heavy shape must stay under Binder's 2 GB
+# kill line with room to spare; ML-1M's scale must complete on a 2 GB machine.
+BUDGETS = {
+    "ml-100k": (1024, 300), "synthetic": (1024, 300),
+    "ml-latest-small": (1536, 600), "synthetic-latest-small": (1536, 600),
+    "ml-1m": (2048, 1200), "synthetic-1m": (2048, 1200),
+}
+DEFAULT_BUDGET = (1024, 300)  # a learner's own data of ML-100K's size
 
 _PEAK_CELL = """
 import json, resource, sys
@@ -85,10 +95,20 @@ class _TreeSampler(threading.Thread):
             self.stopped.wait(0.1)
 
 
-def run_notebook(path: Path, timeout: int = 1200, write: bool = False) -> dict:
-    """Execute ``path`` in a fresh kernel (cwd = its folder); return the measurements."""
+def run_notebook(path: Path, timeout: int = 1200, write: bool = False, results: Path | None = None) -> dict:
+    """Execute ``path`` in a fresh kernel (cwd = its folder); return the measurements.
+
+    ``results`` is the folder the notebook's ``record()`` calls write to (``REC_RESULTS_DIR``
+    of the kernel); the notebook's headline and data set are read back from it.
+    """
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_PEAK_CELL))
+    scratch = None
+    if results is None:
+        scratch = tempfile.TemporaryDirectory(prefix="notebook_results_")
+        results = Path(scratch.name)
+    saved = os.environ.get("REC_RESULTS_DIR")
+    os.environ["REC_RESULTS_DIR"] = str(results)  # the kernel inherits it
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     samplers = []
@@ -106,6 +126,10 @@ def run_notebook(path: Path, timeout: int = 1200, write: bool = False) -> dict:
     finally:
         for sampler in samplers:
             sampler.stopped.set()
+        if saved is None:
+            os.environ.pop("REC_RESULTS_DIR", None)
+        else:
+            os.environ["REC_RESULTS_DIR"] = saved
     seconds = time.perf_counter() - start
     peak_cell = nb.cells.pop()
     text = "".join(o.get("text", "") for o in peak_cell.outputs if o.get("output_type") == "stream")
@@ -120,6 +144,15 @@ def run_notebook(path: Path, timeout: int = 1200, write: bool = False) -> dict:
     if load_before is not None:
         # the 1-minute load average, before and after: above the core count, the run shared its CPUs
         measured["load"] = round(max(load_before, os.getloadavg()[0]), 1)
+    recorded = results / f"{path.stem}.json"
+    if recorded.exists():
+        content = json.loads(recorded.read_text())
+        measured["data"] = content.get("dataset")
+        headline = content.get("results", {}).get("headline")
+        if isinstance(headline, dict) and {"name", "value"} <= set(headline):
+            measured["headline"] = headline
+    if scratch is not None:
+        scratch.cleanup()
     return measured
 
 
@@ -135,41 +168,65 @@ def _locked_runs():
         RUNS_MD.write_text(_render(runs))
 
 
+def _fits(r: dict, data: str) -> str:
+    memory, seconds = BUDGETS.get(data, DEFAULT_BUDGET)
+    tree = r.get("tree_peak_mb")
+    # with worker processes, PSS is what the machine holds; summed RSS counts shared libraries twice
+    total = max(r["peak_mb"], r.get("tree_pss_mb") or tree or 0)
+    problems = []
+    if r["peak_mb"] >= memory:
+        problems.append(f"memory over {memory} MB")
+    if r["seconds"] > seconds and (r.get("load") or 0) <= 2.5:
+        problems.append(f"time over {seconds / 60:.0f} min")
+    elif r["seconds"] > seconds:
+        problems.append(f"time over {seconds / 60:.0f} min at load {r.get('load')}: re-measure on an idle machine")
+    if problems:
+        return "**no**: " + "; ".join(problems)
+    if memory == MEMORY_LIMIT_MB and total >= memory:
+        if total >= 2 * MEMORY_LIMIT_MB:
+            return "**no**: with workers over 2 GB"
+        return f"kernel yes; with workers {total / 1024:.1f} GB, under Binder's 2 GB maximum"
+    return "yes"
+
+
+def _headline(r: dict) -> str:
+    headline = r.get("headline")
+    if not headline:
+        return "—"
+    value = headline["value"]
+    return f"{headline['name']} {value:.4g}" if isinstance(value, (int, float)) else f"{headline['name']} {value}"
+
+
 def _render(runs: dict) -> str:
+    budgets = ", ".join(f"{data}: {mb / 1024:.1f} GB and {sec / 60:.0f} min"
+                        for data, (mb, sec) in BUDGETS.items() if not data.startswith("synthetic"))
     lines = [
-        "# Notebook runs: wall time and peak kernel memory",
+        "# Notebook runs: wall time, peak kernel memory and headline result, per data set",
         "",
         "Written by `benchmarks/run_notebooks.py`; each notebook executed top to bottom in a fresh",
-        "kernel. Budget per notebook: peak kernel memory under 1 GB (Binder's guarantee), a few minutes",
-        "on 2 CPU cores.",
+        "kernel, in full mode. Budgets per notebook (peak kernel memory, wall time on 2 CPU cores):",
+        f"{budgets}; each synthetic shape has the budget of the release it imitates, and a",
+        "learner's own data of ML-100K's size has ML-100K's.",
         "",
         "Kernel + children: resident sizes summed, sampled every 0.1 s; where the notebook starts",
         "worker processes, the proportional set size (PSS) counts their shared libraries once. Load:",
         "the 1-minute load average during the run; above the number of CPUs, the run shared its cores",
-        "and its wall time overstates what an idle machine takes. Fits Binder: the kernel under the",
-        "1 GB Binder guarantees; a notebook whose worker processes take the total above 1 GB says",
-        "so, and must stay under Binder's 2 GB maximum.",
+        "and its wall time overstates what an idle machine takes. Within budget: memory and time",
+        "under the budget of the data set; on ML-100K, a notebook whose worker processes take the",
+        "total above 1 GB says so, and must stay under Binder's 2 GB maximum. Headline: the result",
+        "the notebook records as its headline, on that data set.",
         "",
-        "| notebook | mode | data | wall time (s) | peak kernel memory (MB) | peak kernel + children, RSS (MB) | kernel + children, PSS (MB) | fits Binder | load | date | machine |",
+        "| notebook | data | wall time (s) | peak kernel memory (MB) | peak kernel + children, RSS (MB) | kernel + children, PSS (MB) | within budget | headline | load | date | machine |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in sorted(runs):
-        r = runs[name]
-        tree = r.get("tree_peak_mb")
-        # with worker processes, PSS is what the machine holds; summed RSS counts shared libraries twice
-        total = max(r["peak_mb"], r.get("tree_pss_mb") or tree or 0)
-        if r["peak_mb"] >= MEMORY_LIMIT_MB or total >= 2 * MEMORY_LIMIT_MB:
-            fits = "**no**"
-        elif total >= MEMORY_LIMIT_MB:
-            fits = f"kernel yes; with workers {total / 1024:.1f} GB, under the 2 GB maximum"
-        else:
-            fits = "yes"
-        pss = r.get("tree_pss_mb")
-        load = r.get("load")
-        lines.append(f"| {name} | {r['mode']} | {r['data']} | {r['seconds']:.1f} | {r['peak_mb']:.0f} | "
-                     f"{'—' if tree is None else f'{tree:.0f}'} | {'—' if pss is None else f'{pss:.0f}'} | "
-                     f"{fits} | {'—' if load is None else load} | "
-                     f"{r['date']} | {r['machine']} |")
+        for data in sorted(runs[name], key=lambda d: (d != "ml-100k", d)):
+            r = runs[name][data]
+            tree, pss, load = r.get("tree_peak_mb"), r.get("tree_pss_mb"), r.get("load")
+            lines.append(f"| {name} | {data} | {r['seconds']:.1f} | {r['peak_mb']:.0f} | "
+                         f"{'—' if tree is None else f'{tree:.0f}'} | {'—' if pss is None else f'{pss:.0f}'} | "
+                         f"{_fits(r, data)} | {_headline(r)} | {'—' if load is None else load} | "
+                         f"{r['date']} | {r['machine']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -182,27 +239,32 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     quick = os.environ.get("REC_QUICK", "").lower() in {"1", "true", "yes", "on"}
-    data = os.environ.get("REC_DATASET", "ml-100k") or "ml-100k"
-    if not quick and data != "synthetic" and not os.environ.get("REC_DATA_DIR"):
+    data = os.environ.get("REC_DATASET", "").strip() or "ml-100k"
+    if not quick and not data.startswith("synthetic") and not os.environ.get("REC_DATA_DIR"):
         print("note: REC_DATA_DIR is not set; notebooks use data found in data/, the cache, or a download")
+    if args.write and (quick or data != "ml-100k"):
+        print("note: --write commits outputs; committed notebooks are full-mode runs on ML-100K, so this "
+              "run saves the notebooks but not the committed results/")
     machine = f"{os.cpu_count()} CPUs, {platform.machine()}"
     failed = []
     for path in paths:
         path = path.resolve()
-        print(f"running {path.name} ...", flush=True)
+        print(f"running {path.name} on {data} ...", flush=True)
+        results = ROOT / "results" if args.write and not quick and data == "ml-100k" else None
         try:
-            measured = run_notebook(path, timeout=args.timeout, write=args.write)
+            measured = run_notebook(path, timeout=args.timeout, write=args.write, results=results)
         except Exception as exc:  # report every notebook, then fail
             print(f"  FAILED: {type(exc).__name__}: {str(exc)[-2000:]}")
             failed.append(path.name)
             continue
-        measured.update(mode="quick" if quick else "full", data=data, date=date.today().isoformat(),
-                        machine=machine)
+        name = measured.pop("data", None) or (Path(data).stem if os.sep in data else data)
+        measured.update(mode="quick" if quick else "full", date=date.today().isoformat(), machine=machine)
         if not quick:  # the table holds full-mode runs only; a quick run just prints
             with _locked_runs() as runs:
-                runs[path.name] = measured
+                runs.setdefault(path.name, {})[name] = measured
         print(f"  {measured['seconds']:.1f} s, peak {measured['peak_mb']:.0f} MB"
-              f" (kernel + children {measured['tree_peak_mb']:.0f} MB), load {measured.get('load', '—')}", flush=True)
+              f" (kernel + children {measured['tree_peak_mb']:.0f} MB), load {measured.get('load', '—')}, "
+              f"headline {_headline(measured)}", flush=True)
     if failed:
         print(f"failed: {failed}")
     return 1 if failed else 0

@@ -2,8 +2,9 @@
 
 ``setup()`` seeds Python, NumPy and (when asked) TensorFlow, enables op determinism,
 quiets TensorFlow's logs, sets the plotting style and prints what the notebook runs on.
-``record(name, value)`` writes a headline result to ``$REC_RESULTS_DIR/<notebook>.json``
-(default ``results/`` at the repository root), where tests and docs read it.
+``record(name, value)`` writes a headline result to ``<results dir>/<notebook>.json``
+(``$REC_RESULTS_DIR``, else the per-user cache; the measuring harness points it at the
+repository's committed ``results/``), and :func:`read_results` reads another notebook's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import numpy as np
 from ._console import progress, quiet_native_stderr
 from .data.datasets import LAST_LOADED, describe_choice, is_quick, resolve_dataset
 
-__all__ = ["setup", "record", "results_dir", "progress", "free_memory", "Setup"]  # progress: from _console
+__all__ = ["setup", "record", "results_dir", "read_results", "committed_results_dir", "progress", "free_memory",
+           "Setup"]  # progress comes from _console
 
 _current = {"notebook": None}
 
@@ -109,11 +111,41 @@ def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool
 
 
 def results_dir() -> Path:
-    """``$REC_RESULTS_DIR``, else ``results/`` at the repository root (or the working folder)."""
+    """Where :func:`record` writes: ``$REC_RESULTS_DIR``, else the per-user cache.
+
+    The committed ``results/`` folder of the repository is written only when the
+    measuring harness asks for it (``benchmarks/run_notebooks.py --write`` sets
+    ``REC_RESULTS_DIR``), so a learner who runs a notebook leaves ``git status`` clean.
+    """
     if os.environ.get("REC_RESULTS_DIR"):
         return Path(os.environ["REC_RESULTS_DIR"]).expanduser()
-    root = Path(__file__).resolve().parents[1]
-    return root / "results" if (root / "pyproject.toml").exists() else Path.cwd() / "results"
+    base = os.environ.get("REC_CACHE_DIR") or Path.home() / ".cache" / "rec_utils"
+    return Path(base).expanduser() / "results"
+
+
+def committed_results_dir() -> Path | None:
+    """The repository's ``results/`` (full-mode runs on real ML-100K), when running from a clone."""
+    folder = Path(__file__).resolve().parents[1] / "results"
+    return folder if folder.is_dir() else None
+
+
+def read_results(notebook: str, dataset: str | None = None, full_mode: bool = True) -> dict | None:
+    """The results another notebook recorded, or None when there are none to read.
+
+    Looks in :func:`results_dir` (your own runs) first, then in the repository's committed
+    ``results/``. Only results obtained on ``dataset`` (default: the data set this notebook
+    works on) and, with ``full_mode``, in full mode count: a quick run never passes for a
+    full one.
+    """
+    dataset = dataset or LAST_LOADED["name"] or str(resolve_dataset()[1])
+    for folder in (results_dir(), committed_results_dir()):
+        path = folder / f"{notebook}.json" if folder is not None else None
+        if path is None or not path.exists():
+            continue
+        content = json.loads(path.read_text())
+        if content.get("dataset") == dataset and not (full_mode and content.get("quick")):
+            return content.get("results", {})
+    return None
 
 
 def _plain(value):

@@ -1,11 +1,12 @@
-"""rec_utils.glossary: the curated glossary, its scanner, and its agreement with the notebooks."""
+"""The glossary (rec_utils.glossary and its CSV), its scanner (tools/glossary.py), and its agreement with the notebooks."""
 
 import json
 
 import pytest
 
-from rec_utils import glossary
-from rec_utils.glossary import GLOSSARY, Mention, Term, check_mentions, find_terms, glossary_markdown, lookup, resolve, scan_notebooks
+from rec_utils.glossary import GLOSSARY, Term, load_glossary, lookup
+from tools import glossary
+from tools.glossary import Mention, check_mentions, find_terms, glossary_markdown, resolve, scan_notebooks
 
 TOY = (Term("cold start", "冷启动", "01", "No history yet."),
        Term("temporal split", "按时间划分", "02", "Train on the past, test on the future.", ("temporal",)),
@@ -16,8 +17,8 @@ TOY = (Term("cold start", "冷启动", "01", "No history yet."),
 # --------------------------------------------------------------------------- the committed state
 
 def test_docs_glossary_is_current():
-    assert glossary.GLOSSARY_FILE.exists(), "docs/glossary.md is missing: run python -m rec_utils.glossary"
-    assert glossary.write_glossary(check=True), "docs/glossary.md is out of date: run python -m rec_utils.glossary"
+    assert glossary.GLOSSARY_FILE.exists(), "docs/glossary.md is missing: run python tools/glossary.py"
+    assert glossary.write_glossary(check=True), "docs/glossary.md is out of date: run python tools/glossary.py"
 
 
 def test_entries_are_unique_and_sorted():
@@ -139,3 +140,15 @@ def test_glossary_markdown_has_one_row_per_entry():
     rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert len(rows) == len(TOY)
     assert "| temporal split (temporal) | 按时间划分 | 02 |" in text
+
+
+def test_the_glossary_file_is_checked_when_read(tmp_path):
+    path = tmp_path / "glossary.csv"
+    path.write_text("english,chinese,notebook,aliases,definition\nzeta,泽塔,01,,Last.\nalpha,阿尔法,01,,First.\n",
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match="sorted by English"):
+        load_glossary(path)
+    path.write_text("english,chinese\ncold start,冷启动\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="needs the columns"):
+        load_glossary(path)
+    assert load_glossary() == GLOSSARY and len(GLOSSARY) > 200

@@ -46,8 +46,8 @@ def test_record_merges_results(tmp_path, monkeypatch, capsys):
 
 
 def test_generated_parts_are_current():
-    assert course.sync_readme(check=True), "README is out of date: run python -m tools.course"
-    assert course.sync_index(check=True), "notebooks/index.ipynb is out of date: run python -m tools.course"
+    assert course.sync_readme(check=True), "README is out of date: run python tools/course.py"
+    assert course.sync_index(check=True), "notebooks/index.ipynb is out of date: run python tools/course.py"
 
 
 def test_links_use_the_one_slug():
@@ -71,3 +71,27 @@ def test_free_memory_returns_memory_of_a_dropped_model():
     del model
     released = free_memory()
     assert released > 0 and _resident_mb() < grown
+
+
+def test_a_learners_run_never_writes_the_committed_results(tmp_path, monkeypatch):
+    monkeypatch.delenv("REC_RESULTS_DIR", raising=False)
+    monkeypatch.setenv("REC_CACHE_DIR", str(tmp_path / "cache"))
+    assert notebook.results_dir() == tmp_path / "cache" / "results"
+    committed = notebook.committed_results_dir()
+    assert committed is not None and notebook.results_dir() != committed
+    notebook.setup("97_test", verbose=False)
+    notebook.record("x", 1.0)
+    assert (tmp_path / "cache" / "results" / "97_test.json").exists()
+    assert not (committed / "97_test.json").exists()
+
+
+def test_read_results_prefers_own_runs_and_refuses_quick_or_other_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("REC_RESULTS_DIR", str(tmp_path))
+    (tmp_path / "96_test.json").write_text(json.dumps(
+        {"notebook": "96_test", "quick": False, "dataset": "synthetic", "results": {"ndcg@10": 0.3}}))
+    assert notebook.read_results("96_test", dataset="synthetic") == {"ndcg@10": 0.3}
+    assert notebook.read_results("96_test", dataset="ml-1m") is None
+    (tmp_path / "96_test.json").write_text(json.dumps(
+        {"notebook": "96_test", "quick": True, "dataset": "synthetic", "results": {"ndcg@10": 0.3}}))
+    assert notebook.read_results("96_test", dataset="synthetic") is None
+    assert notebook.read_results("96_test", dataset="synthetic", full_mode=False) == {"ndcg@10": 0.3}
