@@ -165,8 +165,12 @@ def test_user_rating_stats():
     assert stats.loc[2, "active_minutes"] == 10.0 and stats.loc[2, "ratings_per_minute"] == 0.2
 
 
+def test_a_list_instead_of_a_frame_is_a_type_error():
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        find_rating_anomalies([1, 2, 3])
+
+
 @pytest.mark.parametrize("bad, message", [
-    ([1, 2, 3], "must be a pandas DataFrame"),
     (pd.DataFrame({"user_id": [1], "item_id": [1]}), r"lacks column\(s\) \['rating'\]"),
     (_log([]), "is empty"),
     (_log([(1, 1, "four", T0)]), "'rating' must be numeric"),

@@ -86,7 +86,7 @@ def test_bad_input_is_explained(ratings):
         stratified_split(ratings, test_size=1.5)
     with pytest.raises(ValueError, match="empty"):
         temporal_split(ratings.iloc[:0])
-    with pytest.raises(ValueError, match="DataFrame"):
+    with pytest.raises(TypeError, match="DataFrame"):
         random_split(ratings.to_numpy())
     with pytest.raises(ValueError, match="positive integer"):
         leave_last_k_out(ratings, k=0)

@@ -77,15 +77,21 @@ class Recommender(BaseEstimator):
         """
 
     def prepare(self, ratings: pd.DataFrame, users: IdIndex | None = None, items: IdIndex | None = None,
-                value: str | None = None) -> sp.csr_matrix:
+                value: str | None = None, columns=()) -> sp.csr_matrix:
         """The start of every ``fit``: check the inputs, apply the duplicate rule, index the ids.
 
-        Sets ``users_``, ``items_`` (given indexes, or the ids in ``ratings``) and ``seen_``
-        (binary users x items, float32) and returns ``seen_`` — or, with ``value`` (e.g.
-        ``"rating"``), the users x items matrix of that column.
+        Checks the hyper-parameters (:meth:`validate_params`), then that ``ratings`` is a
+        DataFrame (``TypeError`` otherwise) with ``user_id``, ``item_id``, ``value`` and the
+        other ``columns`` the model needs (e.g. ``("timestamp",)``), without missing values
+        (``ValueError`` otherwise). Sets ``users_``, ``items_`` (given indexes, or the ids in
+        ``ratings``) and ``seen_`` (binary users x items, float32) and returns ``seen_`` — or,
+        with ``value`` (e.g. ``"rating"``), the users x items matrix of that column.
+        A model that reads more of ``ratings`` than the matrix (timestamps, say) reads
+        ``deduplicate_interactions(ratings)``, so the duplicate rule holds there too.
         """
         self.validate_params()
-        check_interactions(ratings, (USER, ITEM) if value is None else (USER, ITEM, value))
+        wanted = (USER, ITEM) + ((value,) if value is not None else ()) + tuple(columns)
+        check_interactions(ratings, tuple(dict.fromkeys(wanted)))
         for name, index in (("users", users), ("items", items)):
             if index is not None and not isinstance(index, IdIndex):
                 raise TypeError(f"{name} must be an IdIndex (or None), got {type(index).__name__}")
