@@ -141,8 +141,8 @@ def check_frame(frame, columns=(), what: str = "ratings", allow_missing: bool = 
     TypeError: ratings must be a pandas DataFrame with columns ['user_id'], got list
     """
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame with columns {list(columns)}, "
-                        f"got {type(frame).__name__}")
+        wanted = f" with columns {list(columns)}" if columns else ""
+        raise TypeError(f"{what} must be a pandas DataFrame{wanted}, got {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{what} lacks column(s) {missing}; expected {list(columns)}, got {list(frame.columns)}")
