@@ -167,7 +167,7 @@ def test_personalization_equals_pairwise_definition():
 
 
 def test_beyond_accuracy_bad_input():
-    with pytest.raises(TypeError, match="integer item positions"):
+    with pytest.raises(TypeError, match="recommended must hold integer positions"):
         m.catalog_coverage([[0.5, 1.0]], 3)
     with pytest.raises(TypeError, match="n_items must be an integer"):
         m.catalog_coverage([[0, 1]], 3.0)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._checks import check_array, check_number, positive_int
+from .._checks import check_array, check_number, check_positions, positive_int
 
 __all__ = [
     "rmse", "mae", "accuracy", "precision", "recall", "f1", "roc_auc", "log_loss",
@@ -312,13 +312,7 @@ mrr_at_k.__doc__ = "Mean reciprocal rank of the first relevant item in the top-k
 
 def _recommendations(recommended, n_items=None) -> np.ndarray:
     """``recommended`` as a non-empty users x k array of item positions (integers in 0..n_items-1)."""
-    rec = check_array("recommended", recommended, ndim=2, dtype=None)
-    if not np.issubdtype(rec.dtype, np.integer):
-        raise TypeError(f"recommended must hold integer item positions, got dtype {rec.dtype}")
-    if rec.min() < 0 or (n_items is not None and rec.max() >= n_items):
-        raise ValueError(f"item positions must lie in 0..{'n_items-1' if n_items is None else n_items - 1}, "
-                         f"got {rec.min()}..{rec.max()}")
-    return rec
+    return check_positions("recommended", recommended, n_items, ndim=2)
 
 
 def catalog_coverage(recommended, n_items: int) -> float:
