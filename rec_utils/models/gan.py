@@ -54,10 +54,6 @@ def _seed(seed) -> None:
         keras.utils.set_random_seed(seed)
 
 
-def _positive(name: str, value) -> float:
-    return float(check_number(name, value, low=0, low_inclusive=False))
-
-
 # --------------------------------------------------------------------------- the toy game: data and judges
 
 def ring_centres(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
@@ -66,7 +62,8 @@ def ring_centres(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
     >>> ring_centres(4, 1.0).round(3).tolist()
     [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [-0.0, -1.0]]
     """
-    n_modes, radius = positive_int("n_modes", n_modes), _positive("radius", radius)
+    n_modes = positive_int("n_modes", n_modes)
+    radius = float(check_number("radius", radius, low=0, low_inclusive=False))
     angles = 2 * np.pi * np.arange(n_modes) / n_modes
     return (radius * np.column_stack([np.cos(angles), np.sin(angles)])).astype(np.float32)
 
@@ -82,7 +79,8 @@ def ring_of_gaussians(n: int, n_modes: int = 8, radius: float = 2.0, std: float 
     >>> x.shape, bool(abs(np.linalg.norm(x, axis=1).mean() - 2.0) < 0.01)
     ((1000, 2), True)
     """
-    n, std = positive_int("n", n), _positive("std", std)
+    n = positive_int("n", n)
+    std = float(check_number("std", std, low=0, low_inclusive=False))
     centres = ring_centres(n_modes, radius)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     mode = rng.integers(0, len(centres), n)
@@ -139,7 +137,8 @@ def mode_coverage(samples, centres, std: float, min_share: float = 0.25) -> dict
     samples, centres = check_array("samples", samples, ndim=2), check_array("centres", centres, ndim=2)
     if samples.shape[1] != centres.shape[1]:
         raise ValueError(f"samples and centres need the same dimension, got {samples.shape[1]} and {centres.shape[1]}")
-    std, min_share = _positive("std", std), float(check_number("min_share", min_share, low=0))
+    std = float(check_number("std", std, low=0, low_inclusive=False))
+    min_share = float(check_number("min_share", min_share, low=0))
     distance = np.linalg.norm(samples[:, None, :] - centres[None, :, :], axis=2)
     nearest, good = distance.argmin(axis=1), distance.min(axis=1) < 3 * std
     per_mode = np.bincount(nearest[good], minlength=len(centres))
