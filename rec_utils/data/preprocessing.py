@@ -93,7 +93,7 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=(
         any of ``user_id, item_id, rating`` (and ``timestamp``, when the log has one) is missing;
     ``rating_out_of_range``
         the rating is not a value of the data's scale: outside ``rating_range`` or, when
-        that is a :class:`~rec_utils.data.datasets.RatingScale` with a step, off its grid (3.7 on
+        that is a :class:`~rec_utils.data.RatingScale` with a step, off its grid (3.7 on
         a half-star scale). Pass the data's own scale, ``data.rating_scale``; a ``(low,
         high)`` pair checks the range only, and ``None`` skips the check;
     ``timestamp_out_of_range``

@@ -269,7 +269,7 @@ def generate_movielens_like(n_users: int = 943, n_items: int = 1682, mean_rating
 
     Returns
     -------
-    rec_utils.data.datasets.Dataset
+    rec_utils.data.Dataset
         With ``truth`` set to the :class:`PreferenceModel`.
 
     Examples

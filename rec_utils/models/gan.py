@@ -16,7 +16,7 @@ the versions here give the same numbers.
   history) pair (:func:`build_cfgan_discriminator`), negative sampling by zero
   reconstruction (ZR) and partial masking (PM) (:func:`cfgan_masks`), the training steps
   (:func:`cfgan_train_steps`) and the recommender :class:`CFGAN`, with the
-  ``fit``/``score`` interface of :class:`rec_utils.models.classical.Recommender`.
+  ``fit``/``score`` interface of :class:`rec_utils.models.Recommender`.
   ``CFGAN(adversarial=False)`` trains the same generator with the discriminator switched
   off: a plain reconstruction loss, i.e. an autoencoder, which is how a replication study
   (Pérez Maurera, Ferrari Dacrema, Cremonesi, "An Evaluation Study of Generative Adversarial

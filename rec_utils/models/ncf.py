@@ -13,7 +13,7 @@ Filtering" (WWW 2017):
   weights into it (NCF's pre-training).
 
 Every model takes two integer inputs, ``user`` and ``item`` (positions ``0..n-1``, e.g. from
-:class:`rec_utils.data.split.IdIndex`), and outputs the probability that the user interacts with
+:class:`rec_utils.data.IdIndex`), and outputs the probability that the user interacts with
 the item (layer ``prediction``). :func:`sample_negatives` and :func:`negative_sampling_batches`
 make the training data (each interaction plus sampled non-interactions, resampled every
 epoch) and :func:`score_candidates` scores users x items in batches.

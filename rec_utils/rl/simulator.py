@@ -97,7 +97,7 @@ class Catalogue:
 
 
 def preferences_from_mf(model, noise: float = 0.9, scale=None):
-    """Turn a fitted :class:`rec_utils.models.classical.BiasedMF` into a ``PreferenceModel``.
+    """Turn a fitted :class:`rec_utils.models.BiasedMF` into a ``PreferenceModel``.
 
     Real data has no ground truth; a matrix factorisation fitted on it is the next best
     thing. The model's predicted rating becomes the latent appetite, and ratings are read

@@ -337,7 +337,7 @@ def retrieve_then_rank(retrieve, rank, user_rows, n_candidates: int = 100, k: in
 def fold_in_user(item_factors, item_positions, reg: float = 0.02, unobserved_weight: float = 0.2):
     """The implicit-ALS user vector for the interactions ``item_positions``, items held fixed.
 
-    Solves exactly the user half-step of :class:`rec_utils.models.classical.ImplicitALS`:
+    Solves exactly the user half-step of :class:`rec_utils.models.ImplicitALS`:
     ``p = (w0 QᵀQ + (1 - w0) Q_Sᵀ Q_S + reg (n_u + w0 n_items) I)⁻¹ Q_Sᵀ 1``, where ``Q_S`` are
     the rows of the user's items. A new interaction changes the user's vector in
     a millisecond or so, without retraining. Taught in notebook 11, section 6.
