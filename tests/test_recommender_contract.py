@@ -34,7 +34,9 @@ def _discover() -> dict[str, type]:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
         concrete = cls.score is not Recommender.score and not inspect.isabstract(cls)
-        if cls.__module__.startswith("rec_utils.") and concrete:
+        module = importlib.import_module(cls.__module__) if cls.__module__.startswith("rec_utils.") else None
+        public = module is not None and getattr(module, cls.__name__, None) is cls  # not a class made in a doctest
+        if public and concrete:
             assert cls.__name__ not in found or found[cls.__name__] is cls, f"two recommenders named {cls.__name__}"
             found[cls.__name__] = cls
     return found

@@ -68,7 +68,38 @@ PAD = -1
 
 
 class Recommender(BaseEstimator):
-    """Base class of the course's recommenders; see the module's documentation for the contract."""
+    """Base class of the course's recommenders; see the module's documentation for the contract.
+
+    Examples
+    --------
+    The recommender of the module's documentation, cloned, fitted and asked for more items
+    than some users have left:
+
+    >>> import pandas as pd
+    >>> from sklearn.base import clone
+    >>> from rec_utils._checks import check_number
+    >>> class ShrunkPopularity(Recommender):
+    ...     def __init__(self, shrink=10.0):
+    ...         self.shrink = shrink
+    ...     def validate_params(self):
+    ...         check_number("shrink", self.shrink, low=0)
+    ...     def fit(self, ratings, users=None, items=None):
+    ...         seen = self.prepare(ratings, users, items)
+    ...         counts = np.asarray(seen.sum(axis=0)).ravel()
+    ...         self.popularity_ = counts / (counts.sum() + self.shrink)
+    ...         return self
+    ...     def score(self, user_ids):
+    ...         rows = self.user_positions(user_ids)
+    ...         return np.tile(self.popularity_, (len(rows), 1))
+    >>> r = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [10, 20, 10]})
+    >>> model = clone(ShrunkPopularity(shrink=1.0)).fit(r)
+    >>> model.recommend([1, 2], k=2).tolist()  # user 1 has seen every item: PAD only
+    [[-1, -1], [20, -1]]
+    >>> ShrunkPopularity(shrink=-1).fit(r)  # stored as given, refused by fit
+    Traceback (most recent call last):
+    ...
+    ValueError: shrink must be a number >= 0, got -1
+    """
 
     def validate_params(self) -> None:
         """Check the hyper-parameters (called by :meth:`prepare`, so at the start of ``fit``).
