@@ -19,19 +19,14 @@ import time
 import numpy as np
 import pandas as pd
 
+from .._checks import check_fitted, check_frame, check_number, fraction, positive_int
 from .schema import DTYPES, INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP, USER
-from .interactions import check_interactions
 
 __all__ = ["ANOMALY_CHECKS", "find_rating_anomalies", "clean_ratings", "user_rating_stats",
            "UserMeanCenterer", "mean_center"]
 
 # The checks of find_rating_anomalies, in the order they are applied.
 ANOMALY_CHECKS = ("missing", "rating_out_of_range", "timestamp_out_of_range", "duplicate", "bot_user")
-
-
-def _check_frame(ratings, columns=INTERACTION_COLUMNS, what: str = "ratings") -> None:
-    """``split.check_interactions``, with missing values allowed: they are what we look for."""
-    check_interactions(ratings, columns, what, allow_missing=True)
 
 
 def _unix_seconds(moment, default: float) -> float:
@@ -74,7 +69,7 @@ def user_rating_stats(ratings: pd.DataFrame) -> pd.DataFrame:
     1                3                 3.0                1.0
     2                2                 0.2                0.5
     """
-    _check_frame(ratings, (USER, RATING, TIMESTAMP))
+    check_frame(ratings, (USER, RATING, TIMESTAMP), allow_missing=True, numeric=(RATING, TIMESTAMP))
     by_user = ratings.groupby(USER, sort=True)
     n = by_user.size()
     minutes = (by_user[TIMESTAMP].max() - by_user[TIMESTAMP].min()) / 60.0
@@ -98,7 +93,7 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=(
         any of ``user_id, item_id, rating`` (and ``timestamp``, when the log has one) is missing;
     ``rating_out_of_range``
         the rating is not a value of the data's scale: outside ``rating_range`` or, when
-        that is a :class:`~rec_utils.data.datasets.RatingScale` with a step, off its grid (3.7 on
+        that is a :class:`~rec_utils.data.RatingScale` with a step, off its grid (3.7 on
         a half-star scale). Pass the data's own scale, ``data.rating_scale``; a ``(low,
         high)`` pair checks the range only, and ``None`` skips the check;
     ``timestamp_out_of_range``
@@ -138,18 +133,16 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=(
     """
     has_time = TIMESTAMP in getattr(ratings, "columns", ())
     columns = INTERACTION_COLUMNS if has_time else (USER, ITEM, RATING)
-    _check_frame(ratings, columns)
+    # missing values are allowed: they are one of the things we look for
+    check_frame(ratings, columns, allow_missing=True, numeric=(RATING, TIMESTAMP) if has_time else (RATING,))
     scale = rating_range if hasattr(rating_range, "contains") else None
     if scale is None and rating_range is not None:
         low, high = rating_range
         if not low < high:
             raise ValueError(f"rating_range must be (low, high) with low < high, got {rating_range!r}")
-    if bot_min_ratings < 1 or bot_min_per_minute <= 0 or not 0 < bot_min_same_share <= 1:
-        raise ValueError("bot thresholds must be positive (bot_min_same_share in (0, 1]); got "
-                         f"{bot_min_ratings}, {bot_min_per_minute}, {bot_min_same_share}")
-    for column in (RATING, TIMESTAMP) if has_time else (RATING,):
-        if not pd.api.types.is_numeric_dtype(ratings[column]):
-            raise ValueError(f"column {column!r} must be numeric, got dtype {ratings[column].dtype}")
+    positive_int("bot_min_ratings", bot_min_ratings)
+    check_number("bot_min_per_minute", bot_min_per_minute, low=0, low_inclusive=False)
+    fraction("bot_min_same_share", bot_min_same_share, include_one=True)
     skipped = {}
 
     rating = ratings[RATING].to_numpy(np.float64)
@@ -242,27 +235,23 @@ class UserMeanCenterer:
     """
 
     def fit(self, ratings: pd.DataFrame) -> UserMeanCenterer:
-        _check_frame(ratings, (USER, RATING))
+        check_frame(ratings, (USER, RATING), allow_missing=True, numeric=(RATING,))
         if ratings[[USER, RATING]].isna().any().any():
             raise ValueError("ratings has missing user_id or rating values; clean them first (clean_ratings)")
         self.user_means_ = ratings.groupby(USER)[RATING].mean().astype(float)
         self.global_mean_ = float(ratings[RATING].mean())
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "user_means_"):
-            raise RuntimeError("UserMeanCenterer is not fitted yet: call fit(train) first")
-
     def user_mean(self, user_ids) -> np.ndarray:
         """The fitted mean of each user (the global mean for users not seen in training)."""
-        self._check_fitted()
+        check_fitted(self, "user_means_")
         means = self.user_means_.reindex(np.asarray(user_ids)).to_numpy()
         return np.where(np.isnan(means), self.global_mean_, means)
 
     def transform(self, ratings: pd.DataFrame) -> pd.DataFrame:
         """A copy of ``ratings`` whose ``rating`` column is centred (float32)."""
-        self._check_fitted()
-        _check_frame(ratings, (USER, RATING))
+        check_fitted(self, "user_means_")
+        check_frame(ratings, (USER, RATING), allow_missing=True, numeric=(RATING,))
         centred = ratings[RATING].to_numpy(np.float64) - self.user_mean(ratings[USER])
         return ratings.assign(**{RATING: centred.astype(np.float32)})
 
@@ -271,6 +260,7 @@ class UserMeanCenterer:
 
     def inverse_transform(self, user_ids, centred) -> np.ndarray:
         """Back to the rating scale: ``centred + mean_u`` for paired users and values."""
+        check_fitted(self, "user_means_")
         centred = np.asarray(centred, dtype=np.float64)
         if centred.shape != np.shape(user_ids):
             raise ValueError(f"user_ids and centred values must pair up, got shapes "
