@@ -181,3 +181,12 @@ def test_beyond_accuracy_bad_input():
         m.novelty([[0, 1]], [0.5, 0.0])
     with pytest.raises(ValueError, match="at least 2 items"):
         m.intra_list_diversity([[0]], np.eye(2))
+
+
+def test_an_excluded_item_is_never_a_hit_even_when_it_fills_the_top_k():
+    from rec_utils.evaluation.metrics import exclude_seen, ranking_metrics
+
+    truth = np.array([[1.0, 1.0, 0.0]])  # item 0 is relevant but was seen in training
+    scores = exclude_seen(np.array([[0.9, 0.5, 0.1]]), np.array([[1, 0, 1]]))
+    found = ranking_metrics(truth, scores, k=3, metrics=("precision", "recall", "hit_rate"))
+    assert found == {"precision": pytest.approx(1 / 3), "recall": 0.5, "hit_rate": 1.0}

@@ -213,6 +213,9 @@ def exclude_seen(y_score, seen) -> np.ndarray:
 def _per_user(truth: np.ndarray, score: np.ndarray, k: int, wanted) -> dict[str, np.ndarray]:
     idx = top_k(score, k)
     gains = np.take_along_axis(truth, idx, axis=1)  # (n_users, k)
+    # an item scored -inf was excluded (exclude_seen): when fewer than k items remain it can
+    # still fill a place of the top-k, but it was never recommended and is never a hit
+    gains = np.where(np.take_along_axis(score, idx, axis=1) == -np.inf, 0.0, gains)
     hit = gains > 0
     n_relevant = (truth > 0).sum(axis=1)
     ranks = np.arange(1, k + 1)
