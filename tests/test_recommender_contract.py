@@ -71,6 +71,8 @@ CONTRACT = {
     "ItemKNNBaseline": (lambda: {"n_neighbors": 5, "n_epochs": 3}, {"shrink": (-1.0, ValueError)}),
     "RatingBlend": (lambda: {"models": _rating_members(), "seed": 1}, {"validation_size": (1.0, ValueError)}),
     "BPR": (lambda: {"n_factors": 4, "n_epochs": 3, "batch_size": 64, "seed": 1}, {"n_factors": (True, TypeError)}),
+    "LightGCN": (lambda: {"n_factors": 4, "n_layers": 2, "n_epochs": 2, "batch_size": 64, "seed": 1},
+                 {"sampling": ("uniform", ValueError)}),
     "MultDAE": (lambda: {"hidden": 8, "epochs": 2, "batch_size": 16, "seed": 1}, {"dropout": (1.0, ValueError)}),
     "CFGAN": (lambda: {"generator_hidden": (8,), "discriminator_hidden": (4,), "epochs": 2, "batch_size": 16,
                        "seed": 1}, {"generator_hidden": ((), ValueError)}),

@@ -4,6 +4,8 @@
   :class:`EASE`, :class:`ImplicitALS`, :class:`ScoreBlend`, :class:`BiasBaseline`,
   :class:`BiasedMF`, :class:`FunkSVD`, :class:`ItemKNNBaseline`, :class:`RatingBlend`
   (notebooks 04 and 05) and :class:`BPR` (notebook 07);
+* graph collaborative filtering, NumPy/SciPy only: :class:`LightGCN` (notebook 07,
+  :mod:`~rec_utils.models.graph`);
 * sequential baselines: :class:`MarkovChainRecommender`, :class:`RecentPopularityRecommender`
   (notebook 08);
 * Keras models, in submodules that import TensorFlow only when a model is built:
@@ -25,11 +27,11 @@ from .classical import (
 
 __all__ = [
     "BPR", "CFGAN", "EASE", "PAD", "BiasBaseline", "BiasedMF", "FunkSVD", "ImplicitALS", "ItemKNN", "ItemKNNBaseline",
-    "MarkovChainRecommender", "MultDAE", "PopularityRecommender", "RatingBlend", "Recommender",
+    "LightGCN", "MarkovChainRecommender", "MultDAE", "PopularityRecommender", "RatingBlend", "Recommender",
     "RecentPopularityRecommender", "ScoreBlend", "item_gram",
 ]
 
-_LAZY = {"MultDAE": "autoencoders", "CFGAN": "gan", "MarkovChainRecommender": "sequential",
+_LAZY = {"LightGCN": "graph", "MultDAE": "autoencoders", "CFGAN": "gan", "MarkovChainRecommender": "sequential",
          "RecentPopularityRecommender": "sequential"}
 
 
