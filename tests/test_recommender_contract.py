@@ -73,6 +73,8 @@ CONTRACT = {
     "BPR": (lambda: {"n_factors": 4, "n_epochs": 3, "batch_size": 64, "seed": 1}, {"n_factors": (True, TypeError)}),
     "LightGCN": (lambda: {"n_factors": 4, "n_layers": 2, "n_epochs": 2, "batch_size": 64, "seed": 1},
                  {"sampling": ("uniform", ValueError)}),
+    "TwoTower": (lambda: {"embedding_dim": 4, "history_len": 3, "n_epochs": 2, "batch_size": 64, "seed": 1},
+                 {"temperature": (-1.0, ValueError)}),
     "MultDAE": (lambda: {"hidden": 8, "epochs": 2, "batch_size": 16, "seed": 1}, {"dropout": (1.0, ValueError)}),
     "CFGAN": (lambda: {"generator_hidden": (8,), "discriminator_hidden": (4,), "epochs": 2, "batch_size": 16,
                        "seed": 1}, {"generator_hidden": ((), ValueError)}),

@@ -6,6 +6,8 @@
   (notebooks 04 and 05) and :class:`BPR` (notebook 07);
 * graph collaborative filtering, NumPy/SciPy only: :class:`LightGCN` (notebook 07,
   :mod:`~rec_utils.models.graph`);
+* two-tower retrieval with in-batch negatives and the log-Q correction: :class:`TwoTower`
+  (notebook 11, :mod:`~rec_utils.models.retrieval`, Keras);
 * sequential baselines: :class:`MarkovChainRecommender`, :class:`RecentPopularityRecommender`
   (notebook 08);
 * Keras models, in submodules that import TensorFlow only when a model is built:
@@ -14,8 +16,9 @@
   :mod:`~rec_utils.models.sequential` (GRU4Rec, notebook 08), :mod:`~rec_utils.models.sasrec`
   (SASRec, notebook 10).
 
-``from rec_utils.models import EASE`` is the short path; ``MultDAE`` and ``CFGAN`` are
-importable here too, and still do not import TensorFlow until they are fitted.
+``from rec_utils.models import EASE`` is the short path; ``MultDAE``, ``CFGAN``, ``LightGCN``
+and ``TwoTower`` are importable here too, loaded on first use, and still do not import
+TensorFlow until they are fitted.
 """
 
 from .base import PAD, Recommender
@@ -28,11 +31,11 @@ from .classical import (
 __all__ = [
     "BPR", "CFGAN", "EASE", "PAD", "BiasBaseline", "BiasedMF", "FunkSVD", "ImplicitALS", "ItemKNN", "ItemKNNBaseline",
     "LightGCN", "MarkovChainRecommender", "MultDAE", "PopularityRecommender", "RatingBlend", "Recommender",
-    "RecentPopularityRecommender", "ScoreBlend", "item_gram",
+    "RecentPopularityRecommender", "ScoreBlend", "TwoTower", "item_gram",
 ]
 
 _LAZY = {"LightGCN": "graph", "MultDAE": "autoencoders", "CFGAN": "gan", "MarkovChainRecommender": "sequential",
-         "RecentPopularityRecommender": "sequential"}
+         "RecentPopularityRecommender": "sequential", "TwoTower": "retrieval"}
 
 
 def __getattr__(name):
