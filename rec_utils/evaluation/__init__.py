@@ -11,7 +11,7 @@ Results are spelled ``"<metric>@<k>"`` everywhere (``"ndcg@10"``, ``"hit_rate@10
 """
 
 from . import metrics
-from .compare import leaderboard, mean_ci, paired_difference
+from .compare import bootstrap_metric, leaderboard, mean_ci, paired_difference
 from .metrics import RANKING_METRICS, exclude_seen, ranking_metrics, top_k
 from .protocols import (
     NEXT_ITEM_METRICS, TOP_K_METRICS, candidate_scores, evaluate_candidates, evaluate_model, evaluate_scores,
@@ -19,7 +19,7 @@ from .protocols import (
 )
 
 __all__ = [
-    "NEXT_ITEM_METRICS", "RANKING_METRICS", "TOP_K_METRICS", "candidate_scores", "evaluate_candidates",
+    "NEXT_ITEM_METRICS", "RANKING_METRICS", "TOP_K_METRICS", "bootstrap_metric", "candidate_scores", "evaluate_candidates",
     "evaluate_model", "evaluate_scores", "exclude_seen", "leaderboard", "mean_ci", "metrics", "paired_difference",
     "ranking_metrics", "relevance_matrix", "result_key", "top_k",
 ]
