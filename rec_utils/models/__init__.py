@@ -8,6 +8,8 @@
   :mod:`~rec_utils.models.graph`);
 * two-tower retrieval with in-batch negatives and the log-Q correction: :class:`TwoTower`
   (notebook 11, :mod:`~rec_utils.models.retrieval`, Keras);
+* feature-interaction rankers for like prediction, Keras builders over a :class:`FeatureSpec`:
+  Wide & Deep, DeepFM, DCN-v2 (notebook 06, :mod:`~rec_utils.models.rankers`);
 * sequential baselines: :class:`MarkovChainRecommender`, :class:`RecentPopularityRecommender`
   (notebook 08);
 * Keras models, in submodules that import TensorFlow only when a model is built:
@@ -29,12 +31,12 @@ from .classical import (
 )
 
 __all__ = [
-    "BPR", "CFGAN", "EASE", "PAD", "BiasBaseline", "BiasedMF", "FunkSVD", "ImplicitALS", "ItemKNN", "ItemKNNBaseline",
+    "BPR", "CFGAN", "EASE", "FeatureSpec", "PAD", "BiasBaseline", "BiasedMF", "FunkSVD", "ImplicitALS", "ItemKNN", "ItemKNNBaseline",
     "LightGCN", "MarkovChainRecommender", "MultDAE", "PopularityRecommender", "RatingBlend", "Recommender",
     "RecentPopularityRecommender", "ScoreBlend", "TwoTower", "item_gram",
 ]
 
-_LAZY = {"LightGCN": "graph", "MultDAE": "autoencoders", "CFGAN": "gan", "MarkovChainRecommender": "sequential",
+_LAZY = {"FeatureSpec": "rankers", "LightGCN": "graph", "MultDAE": "autoencoders", "CFGAN": "gan", "MarkovChainRecommender": "sequential",
          "RecentPopularityRecommender": "sequential", "TwoTower": "retrieval"}
 
 
