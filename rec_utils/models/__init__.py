@@ -16,7 +16,7 @@
   :mod:`~rec_utils.models.autoencoders` (Mult-DAE, notebook 04), :mod:`~rec_utils.models.ncf`
   (GMF, MLP, NeuMF, notebook 06), :mod:`~rec_utils.models.gan` (CFGAN, notebook 07),
   :mod:`~rec_utils.models.sequential` (GRU4Rec, notebook 08), :mod:`~rec_utils.models.sasrec`
-  (SASRec, notebook 10).
+  (SASRec, notebook 10), :mod:`~rec_utils.models.bert4rec` (BERT4Rec, notebook 10).
 
 ``from rec_utils.models import EASE`` is the short path; ``MultDAE``, ``CFGAN``, ``LightGCN``
 and ``TwoTower`` are importable here too, loaded on first use, and still do not import
