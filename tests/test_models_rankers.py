@@ -221,6 +221,7 @@ def test_the_same_seed_builds_the_same_model(spec, frame):
     (build_dcn_v2, {"low_rank": 0}, ValueError, "low_rank"),
     (build_dcn_v2, {"n_cross_layers": 1.5}, TypeError, "n_cross_layers"),
     (build_deepfm, {"dropout": 1.0}, ValueError, "dropout"),
+    (build_dcn_v2, {"cross_l2": -1.0}, ValueError, "cross_l2"),
 ])
 def test_builders_refuse_bad_settings(spec, build, changes, error, match):
     with pytest.raises(error, match=match):

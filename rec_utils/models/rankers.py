@@ -412,14 +412,17 @@ def _layers():
             def build(self, input_shape):
                 dim = input_shape[0][-1]
                 regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
+                # W starts close to 0, so that what it holds after training was learned: its blocks
+                # can then be read as the weight of each cross (cross_field_weights)
                 if self.low_rank is None:
                     self.kernel = self.add_weight(shape=(dim, dim), name="kernel", regularizer=regularizer,
-                                                  initializer="glorot_uniform")
+                                                  initializer=keras.initializers.TruncatedNormal(stddev=0.01))
                 else:
+                    small = keras.initializers.TruncatedNormal(stddev=0.05)
                     self.u = self.add_weight(shape=(dim, self.low_rank), name="u", regularizer=regularizer,
-                                             initializer="glorot_uniform")
+                                             initializer=small)
                     self.v = self.add_weight(shape=(dim, self.low_rank), name="v", regularizer=regularizer,
-                                             initializer="glorot_uniform")
+                                             initializer=small)
                 self.bias = self.add_weight(shape=(dim,), name="bias", initializer="zeros")
 
             def call(self, inputs):
@@ -631,7 +634,7 @@ def build_deepfm(spec, embedding_dim: int = 8, hidden=(64, 32), dropout: float =
 
 def build_dcn_v2(spec, embedding_dim: int = 8, n_cross_layers: int = 2, low_rank: int | None = None,
                  hidden=(64, 32), structure: str = "stacked", dropout: float = 0.0, l2: float = 0.0,
-                 learning_rate: float = 1e-3, seed: int | None = None):
+                 cross_l2: float = 0.0, learning_rate: float = 1e-3, seed: int | None = None):
     """DCN-v2: cross layers ``x_{l+1} = x0 * (W x_l + b) + x_l`` over the field embeddings, with an MLP.
 
     ``x0`` is the concatenation of the field embeddings (layer ``cross_input``, ``F x
@@ -641,8 +644,10 @@ def build_dcn_v2(spec, embedding_dim: int = 8, n_cross_layers: int = 2, low_rank
     ``low_rank=r``, ``U V^T`` (the paper's cheaper variant). ``structure="stacked"`` feeds
     the cross output to the MLP; ``"parallel"`` runs the MLP on ``x0`` beside the cross
     network and concatenates both. One dense unit gives the logit. Crossed fields of ``spec``
-    are not used (the cross network learns its own). Other parameters as for
-    :func:`build_wide_and_deep`; :func:`cross_field_weights` reads what the cross layers learned.
+    are not used (the cross network learns its own). ``W`` starts close to zero (normal, standard
+    deviation 0.01; 0.05 for each low-rank factor) and ``cross_l2`` penalises it, so that the
+    weight it ends with is weight it learned: :func:`cross_field_weights` reads it. Other
+    parameters as for :func:`build_wide_and_deep`.
 
     Examples
     --------
@@ -657,13 +662,14 @@ def build_dcn_v2(spec, embedding_dim: int = 8, n_cross_layers: int = 2, low_rank
     if low_rank is not None:
         low_rank = positive_int("low_rank", low_rank)
     check_choice("structure", structure, ("stacked", "parallel"))
+    cross_l2 = check_number("cross_l2", cross_l2, low=0)
     keras = _start(seed)
     inputs = _inputs(keras, spec)
     fields = _field_embeddings(keras, spec, inputs, embedding_dim, l2)
     x0 = keras.layers.Flatten(name="cross_input")(fields)
     x = x0
     for layer in range(1, n_cross_layers + 1):
-        x = _layers()["CrossLayer"](low_rank, name=f"cross_{layer}")([x0, x])
+        x = _layers()["CrossLayer"](low_rank, cross_l2, name=f"cross_{layer}")([x0, x])
     if structure == "stacked":
         top = _mlp(keras, x, hidden, dropout, "deep")
     else:
