@@ -28,6 +28,8 @@ nor its ~630 MB of memory.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -309,8 +311,6 @@ class LightGCN(Recommender):
         ``history_["val_ndcg@10"]``, to choose ``n_epochs`` (or any other setting) without
         touching the test set.
         """
-        import time
-
         self.prepare(ratings, users, items)
         if validation is not None:
             check_frame(validation, (USER, ITEM), "validation")
