@@ -42,6 +42,17 @@ def test_cloze_windows_cover_every_item_once_newest_window_full(ratings):
     np.testing.assert_array_equal(capped, windows[np.r_[users[1:] != users[:-1], True]])  # each user's newest
 
 
+def test_overlapping_windows_slide_by_the_stride_and_stop_at_the_first_item():
+    r = pd.DataFrame({"user_id": [1] * 7 + [2] * 2, "item_id": list(range(10, 17)) + [10, 11], "timestamp": range(9)})
+    windows, users = cloze_windows(r, max_len=3, stride=2)
+    np.testing.assert_array_equal(windows, [[1, 2, 3], [3, 4, 5], [5, 6, 7], [0, 1, 2]])
+    np.testing.assert_array_equal(users, [1, 1, 1, 2])
+    every_step, _ = cloze_windows(r, max_len=3, stride=1)
+    assert len(every_step) == 5 + 1 and (every_step[:5, 0] == [1, 2, 3, 4, 5]).all()
+    with pytest.raises(ValueError, match="stride"):
+        cloze_windows(r, max_len=3, stride=4)
+
+
 def test_mask_items_hides_items_never_padding_and_records_the_targets():
     rng = np.random.default_rng(0)
     windows = rng.integers(1, 31, (2000, 10)).astype(np.int32)

@@ -56,7 +56,7 @@ def mask_token(n_items: int) -> int:
 # --------------------------------------------------------------------------- data
 
 def cloze_windows(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = None,
-                  max_windows_per_user: int | None = None):
+                  max_windows_per_user: int | None = None, stride: int | None = None):
     """Each user's time-ordered history cut into ``max_len``-long windows of tokens, newest first.
 
     Windows are cut from the most recent end, so the latest window of a user is always full
@@ -74,6 +74,11 @@ def cloze_windows(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = N
         The item vocabulary (default: the items of ``ratings``).
     max_windows_per_user : int, optional
         Keep only each user's latest windows (a budget for very long histories).
+    stride : int, optional
+        Positions between the ends of consecutive windows, 1..max_len (default ``max_len``: no
+        overlap). A smaller stride gives overlapping windows — the original code's sliding
+        window — so an item is masked in more contexts per epoch, at ``max_len / stride`` times
+        the cost.
 
     Returns
     -------
@@ -88,13 +93,19 @@ def cloze_windows(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = N
     ([[0, 1, 2], [3, 4, 5]], [1, 1])
     """
     max_len = positive_int("max_len", max_len)
+    stride = max_len if stride is None else positive_int("stride", stride)
+    if stride > max_len:
+        raise ValueError(f"stride must be at most max_len={max_len}, got {stride}")
     if max_windows_per_user is not None:
         max_windows_per_user = positive_int("max_windows_per_user", max_windows_per_user)
     tokens, users, starts = item_tokens(ratings, items)
     ends = np.r_[starts[1:], len(tokens)]
     window_ends, window_firsts = [], []
     for first, end in zip(starts, ends):
-        cut = np.arange(end, first, -max_len)  # newest window first
+        # newest window first; with overlap, stop once a window reaches the user's first item
+        cut = np.arange(end, first, -stride)
+        if stride < max_len:
+            cut = cut[:int(np.searchsorted(-cut, -(first + max_len), side="left")) + 1]
         if max_windows_per_user is not None:
             cut = cut[:max_windows_per_user]
         window_ends.append(cut)
