@@ -300,6 +300,14 @@ class TwoTower(Recommender):
     >>> model = TwoTower(embedding_dim=4, history_len=2, n_epochs=2, batch_size=4).fit(r)
     >>> model.score([3]).shape, model.item_vectors_.shape
     ((1, 2), (2, 4))
+
+    The item vectors go into a nearest-neighbour index, the user vectors are its queries:
+
+    >>> from rec_utils.systems.serving import IVFIndex
+    >>> index = IVFIndex(n_lists=2, n_probe=2).fit(model.item_vectors_)
+    >>> positions, _ = index.query(model.user_embeddings([3]), k=2)
+    >>> sorted(model.items_.ids[positions[0]].tolist())
+    [1, 2]
     """
 
     def __init__(self, embedding_dim: int = 64, hidden=(), history_len: int = 20, logq_correction: bool = True,
