@@ -3,7 +3,8 @@
 ``REPO_SLUG`` is the only place the GitHub address is written: the README's badges and
 course map and ``notebooks/index.ipynb`` are generated from this module
 (``python -m rec_utils.course`` rewrites them, and a test fails when they are out of date);
-the notebooks' Colab cells are checked against it by ``tests/test_notebook_anatomy.py``.
+the notebooks' Colab cells are checked against it by ``tests/test_notebook_anatomy.py``, and
+the course website (``website/build.py``) takes its launch links from here.
 """
 
 from __future__ import annotations
