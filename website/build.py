@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", action="store_true", help="show Sphinx's progress, not only its warnings")
     args = parser.parse_args(argv)
     out = build(args.out, quiet=not args.verbose)
-    pages = sum(1 for _ in out.rglob("*.html"))
+    pages = sum(1 for page in out.rglob("*.html") if "_static" not in page.relative_to(out).parts)
     print(f"site built: {out} ({pages} pages); open {out / 'index.html'}")
 
 

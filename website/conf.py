@@ -22,6 +22,9 @@ nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
+# build.py fails on any warning, so that a broken link stops the build; a skipped heading
+# level in a notebook's markdown breaks nothing on the site.
+suppress_warnings = ["myst.header"]
 myst_update_mathjax = False  # MyST would configure MathJax 3; the site ships MathJax 2 (below)
 
 # MathJax 2.7 from the jupyter-server-mathjax package, copied into _static/mathjax by build.py,
@@ -48,7 +51,6 @@ html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
 }
-html_last_updated_fmt = None
 
 
 def _static_from_the_staged_sources(app, config):
