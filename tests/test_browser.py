@@ -180,7 +180,11 @@ class Lab:
         self.command = launch_command() + flags
         self.process = subprocess.Popen(self.command, cwd=self.root, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        self.url = self._wait_for_the_url_it_would_open(work / "runtime")
+        try:
+            self.url = self._wait_for_the_url_it_would_open(work / "runtime")
+        except BaseException:
+            self.stop()
+            raise
 
     def _ignore(self, folder, names):
         ignored = set(_NOT_COPIED(folder, names))
@@ -214,12 +218,13 @@ class Lab:
         return json.loads(body) if body else None
 
     def stop(self) -> None:
-        try:
-            for kernel in self.api("GET", "api/kernels"):
-                self.api("DELETE", f"api/kernels/{kernel['id']}")
-        except OSError:
-            pass  # the server is gone already; its kernels went with it
-        self.process.send_signal(signal.SIGTERM)
+        if self.process.poll() is None:
+            try:
+                for kernel in self.api("GET", "api/kernels"):
+                    self.api("DELETE", f"api/kernels/{kernel['id']}")
+            except OSError:
+                pass  # not listening (yet or any more): SIGTERM below stops it and its kernels
+            self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
