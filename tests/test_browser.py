@@ -327,9 +327,14 @@ def _rendered_images(page) -> tuple[int, int]:
 
 
 def _show(page, locator, block: str = "start") -> None:
-    """Scroll ``locator`` into view (``block``: start or center) and let the browser paint it."""
-    locator.evaluate("(element, block) => element.scrollIntoView({block})", block)
-    page.wait_for_timeout(800)
+    """Scroll ``locator`` into view (``block``: start or center) and let the browser paint it.
+
+    Twice: cells off screen are laid out only once near the viewport (content-visibility), so
+    the first scroll can land short of the element.
+    """
+    for _ in range(2):
+        locator.evaluate("(element, block) => element.scrollIntoView({block})", block)
+        page.wait_for_timeout(600)
 
 
 def _only_the_notebooks_own_links(offline: Offline, *paths: str) -> None:
