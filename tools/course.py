@@ -2,8 +2,9 @@
 
 ``REPO_SLUG`` is the only place the GitHub address is written: the README's badges and
 course map and ``notebooks/index.ipynb`` are generated from this module
-(``python -m tools.course`` rewrites them, and a test fails when they are out of date);
-the notebooks' Colab cells are checked against it by ``tests/test_notebook_anatomy.py``.
+(``python tools/course.py`` rewrites them, and a test fails when they are out of date);
+the notebooks' Colab cells are checked against it by ``tests/test_notebook_anatomy.py``, and
+the course website (``website/build.py``) takes its launch links from here.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
-__all__ = ["REPO_SLUG", "BRANCH", "NOTEBOOKS", "Notebook", "colab_url", "binder_url",
+__all__ = ["REPO_SLUG", "BRANCH", "NOTEBOOKS", "Notebook", "colab_url", "binder_url", "lab_path", "github_url",
            "course_map", "readme_sections", "sync_readme", "index_notebook", "sync_index"]
 
 REPO_SLUG = "recsys-course/large-models-recsys"
@@ -57,9 +59,29 @@ def colab_url(notebook: str) -> str:
     return f"https://colab.research.google.com/github/{REPO_SLUG}/blob/{BRANCH}/notebooks/{notebook}"
 
 
+def lab_path(path: str) -> str:
+    """JupyterLab's URL path, below the server's root, that opens ``path`` (relative to the repository root).
+
+    A notebook opens with the file browser at the repository root, so the notebooks, the
+    assignments and the docs are one click away; a folder opens in the file browser. The
+    README's launch command and the Binder links use the same path.
+
+    >>> lab_path("notebooks/01_data_exploration.ipynb")
+    'lab/tree/notebooks/01_data_exploration.ipynb?file-browser-path=/'
+    >>> lab_path("assignments/student")
+    'lab/tree/assignments/student'
+    """
+    return f"lab/tree/{path}?file-browser-path=/" if path.endswith(".ipynb") else f"lab/tree/{path}"
+
+
 def binder_url(path: str = "notebooks/" + NOTEBOOKS[0].file) -> str:
-    """Launch the repository on Binder in JupyterLab, opening ``path``."""
-    return f"https://mybinder.org/v2/gh/{REPO_SLUG}/{BRANCH}?urlpath=lab/tree/{path}"
+    """Launch the repository on Binder in JupyterLab, opening ``path`` as :func:`lab_path` does."""
+    return f"https://mybinder.org/v2/gh/{REPO_SLUG}/{BRANCH}?urlpath={quote(lab_path(path), safe='/')}"
+
+
+def github_url(path: str) -> str:
+    """A file of the repository (``path`` relative to its root) on GitHub."""
+    return f"https://github.com/{REPO_SLUG}/blob/{BRANCH}/{path}"
 
 
 def _runs() -> dict:
