@@ -16,6 +16,11 @@ Two ways to compute a feature table:
 Features computed on all data, future included, leak the label into the inputs: the
 notebook measures how much that flatters a model offline.
 
+Data without timestamps (a learner's own log, say) still get the as-of tables with
+``as_of=None``: the columns that need time (recency, frequency, item age) are left out.
+Point-in-time features need timestamps. Nothing here assumes a rating scale or a genre list:
+genres are whatever the items carry.
+
 All times are Unix seconds (UTC); durations are in days.
 """
 
@@ -26,7 +31,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from .schema import GENRE_SEPARATOR, GENRES, ITEM, ML100K_GENRES, RATING, TIMESTAMP, USER, YEAR
+from .schema import GENRE_SEPARATOR, GENRES, ITEM, RATING, TIMESTAMP, USER, YEAR
 from .interactions import check_interactions
 
 __all__ = [
@@ -42,9 +47,11 @@ ITEM_COLUMNS = ("item_popularity", "item_mean_rating", "item_shrunk_mean")
 
 # --------------------------------------------------------------------------- validation
 
-def _check_ratings(ratings, what: str = "ratings") -> None:
-    check_interactions(ratings, (USER, ITEM, RATING, TIMESTAMP), what)
-    for column in (RATING, TIMESTAMP):
+def _check_ratings(ratings, what: str = "ratings", time: bool = True) -> None:
+    """``time=False``: a timestamp column is optional (checked when present)."""
+    has_time = time or TIMESTAMP in getattr(ratings, "columns", ())
+    check_interactions(ratings, (USER, ITEM, RATING, TIMESTAMP) if has_time else (USER, ITEM, RATING), what)
+    for column in (RATING, TIMESTAMP) if has_time else (RATING,):
         if not pd.api.types.is_numeric_dtype(ratings[column]):
             raise ValueError(f"{what}[{column!r}] must be numeric, got dtype {ratings[column].dtype}")
 
@@ -91,9 +98,9 @@ def _check_items(items, item_ids) -> None:
 
 
 def _before(ratings: pd.DataFrame, as_of):
-    """The ratings strictly before ``as_of`` and the reference time for recency and age."""
+    """The ratings strictly before ``as_of`` and the reference time for recency and age (None without time)."""
     if as_of is None:
-        return ratings, float(ratings[TIMESTAMP].max())
+        return ratings, float(ratings[TIMESTAMP].max()) if TIMESTAMP in ratings.columns else None
     return ratings[ratings[TIMESTAMP] < as_of], float(as_of)
 
 
@@ -185,7 +192,7 @@ def user_features(ratings: pd.DataFrame, as_of=None, genre_matrix: pd.DataFrame 
     Parameters
     ----------
     ratings : pandas.DataFrame
-        ``user_id, item_id, rating, timestamp``.
+        ``user_id, item_id, rating`` and ``timestamp`` (optional with ``as_of=None``).
     as_of : int or float, optional
         Unix time in seconds; only ratings with ``timestamp < as_of`` count, and recency is
         measured up to ``as_of``. None uses every rating and measures recency up to the
@@ -203,7 +210,8 @@ def user_features(ratings: pd.DataFrame, as_of=None, genre_matrix: pd.DataFrame 
         * ``user_mean_rating`` and ``user_rating_var`` — their mean and population variance;
         * ``user_recency_days`` — days from the user's last rating to the reference time;
         * ``user_frequency`` — ratings per day of activity, ``n / (1 + span_days)`` where
-          ``span_days`` runs from the first to the last rating;
+          ``span_days`` runs from the first to the last rating (these two only when the
+          ratings have timestamps);
         * ``affinity_<genre>`` — share of the user's ratings on items of that genre;
         * ``genre_mean_<genre>`` — the user's mean rating on that genre (NaN if none).
 
@@ -214,21 +222,22 @@ def user_features(ratings: pd.DataFrame, as_of=None, genre_matrix: pd.DataFrame 
     >>> user_features(r).round(2).to_dict("index")[1]
     {'user_activity': 2, 'user_mean_rating': 3.0, 'user_rating_var': 1.0, 'user_recency_days': 0.0, 'user_frequency': 1.0}
     """
-    _check_ratings(ratings)
+    _check_ratings(ratings, time=as_of is not None)
     _check_as_of(as_of)
     past, reference = _before(ratings, as_of)
     past = past.astype({RATING: np.float64})  # float32 sums would drift from the point-in-time ones
     grouped = past.groupby(USER, sort=True)
-    times = grouped[TIMESTAMP]
-    span_days = (times.max() - times.min()) / SECONDS_PER_DAY
     activity = grouped.size()
     table = pd.DataFrame({
         "user_activity": activity.astype(np.int64),
         "user_mean_rating": grouped[RATING].mean().astype(np.float64),
         "user_rating_var": grouped[RATING].var(ddof=0).astype(np.float64),
-        "user_recency_days": (reference - times.max()) / SECONDS_PER_DAY,
-        "user_frequency": activity / (1.0 + span_days),
     })
+    if reference is not None:
+        times = grouped[TIMESTAMP]
+        span_days = (times.max() - times.min()) / SECONDS_PER_DAY
+        table["user_recency_days"] = (reference - times.max()) / SECONDS_PER_DAY
+        table["user_frequency"] = activity / (1.0 + span_days)
     if genre_matrix is not None:
         _check_genre_matrix(genre_matrix, ratings[ITEM])
         flags = genre_matrix.reindex(past[ITEM].to_numpy()).to_numpy(np.float64)
@@ -244,15 +253,19 @@ def user_features(ratings: pd.DataFrame, as_of=None, genre_matrix: pd.DataFrame 
     return table
 
 
-def _genre_flags(items: pd.DataFrame) -> pd.DataFrame:
-    flags = items.set_index(ITEM)[GENRES].fillna("").str.get_dummies(sep=GENRE_SEPARATOR)
-    order = {g: i for i, g in enumerate(ML100K_GENRES)}
-    columns = sorted(flags.columns, key=lambda g: (order.get(g, len(order)), g))
-    return flags[columns].add_prefix("genre_").astype("uint8")
+def _genre_flags(items: pd.DataFrame, genre_matrix: pd.DataFrame | None = None) -> pd.DataFrame:
+    """0/1 ``genre_<name>`` columns: ``genre_matrix``'s, or the items' own genres in alphabetical order."""
+    if genre_matrix is not None:
+        _check_genre_matrix(genre_matrix, items[ITEM])
+        flags = genre_matrix.reindex(items[ITEM].to_numpy())
+    else:
+        flags = items.set_index(ITEM)[GENRES].fillna("").str.get_dummies(sep=GENRE_SEPARATOR)
+        flags = flags[sorted((g for g in flags.columns if g), key=lambda g: (g.casefold(), g))]
+    return flags.add_prefix("genre_").astype("uint8")
 
 
 def item_features(ratings: pd.DataFrame, items: pd.DataFrame, as_of=None,
-                  prior_strength: float = 10.0) -> pd.DataFrame:
+                  prior_strength: float = 10.0, genre_matrix: pd.DataFrame | None = None) -> pd.DataFrame:
     """Popularity, Bayesian-shrunk rating, age and genres of every item, as of ``as_of``.
 
     Taught in ``notebooks/03_feature_engineering.ipynb`` (section 3).
@@ -260,7 +273,7 @@ def item_features(ratings: pd.DataFrame, items: pd.DataFrame, as_of=None,
     Parameters
     ----------
     ratings : pandas.DataFrame
-        ``user_id, item_id, rating, timestamp``.
+        ``user_id, item_id, rating`` and ``timestamp`` (optional with ``as_of=None``).
     items : pandas.DataFrame
         ``item_id, year, genres`` (pipe-separated genres); every rated item must appear.
     as_of : int or float, optional
@@ -269,6 +282,9 @@ def item_features(ratings: pd.DataFrame, items: pd.DataFrame, as_of=None,
     prior_strength : float
         ``m`` in the shrunk mean ``(n * mean + m * global_mean) / (n + m)``: how many
         pseudo-ratings at the global mean each item starts with.
+    genre_matrix : pandas.DataFrame, optional
+        0/1 genre flags indexed by ``item_id`` (``Dataset.genre_matrix()``), which fix the
+        genre columns and their order; by default the items' own genres, alphabetically.
 
     Returns
     -------
@@ -276,7 +292,8 @@ def item_features(ratings: pd.DataFrame, items: pd.DataFrame, as_of=None,
         One row per item of ``items``, indexed by ``item_id``, with ``item_popularity``
         (ratings before ``as_of``), ``item_mean_rating`` (NaN without ratings),
         ``item_shrunk_mean`` (the global mean without ratings), ``item_age_years`` (NaN
-        when the year is unknown) and one 0/1 ``genre_<name>`` column per genre.
+        when the year is unknown; left out when the ratings have no timestamps) and one 0/1
+        ``genre_<name>`` column per genre (none when the items have no genres).
 
     Examples
     --------
@@ -286,7 +303,7 @@ def item_features(ratings: pd.DataFrame, items: pd.DataFrame, as_of=None,
     >>> item_features(r, items, prior_strength=3).loc[10, "item_shrunk_mean"]  # (2*5 + 3*4) / 5
     np.float64(4.4)
     """
-    _check_ratings(ratings)
+    _check_ratings(ratings, time=as_of is not None)
     _check_items(items, ratings[ITEM])
     _check_as_of(as_of)
     _check_prior_strength(prior_strength)
@@ -302,9 +319,10 @@ def item_features(ratings: pd.DataFrame, items: pd.DataFrame, as_of=None,
         "item_popularity": count.to_numpy(),
         "item_mean_rating": np.where(count > 0, total / count.where(count > 0, 1), np.nan),
         "item_shrunk_mean": shrunk_mean(total.to_numpy(), count.to_numpy(), global_mean, prior_strength),
-        "item_age_years": _years([reference])[0] - year,
     }, index=pd.Index(ids, name=ITEM))
-    return table.join(_genre_flags(items))
+    if reference is not None:
+        table["item_age_years"] = _years([reference])[0] - year
+    return table.join(_genre_flags(items, genre_matrix))
 
 
 def context_features(timestamps) -> pd.DataFrame:
@@ -377,8 +395,8 @@ def point_in_time_features(ratings: pd.DataFrame, genre_matrix: pd.DataFrame | N
                            items: pd.DataFrame | None = None, prior_strength: float = 10.0) -> pd.DataFrame:
     """User and item features of every rating, from the ratings strictly before it.
 
-    Taught in ``notebooks/03_feature_engineering.ipynb`` (section 6). Row ``r`` of the
-    result equals what :func:`user_features` and :func:`item_features` return with
+    Taught in ``notebooks/03_feature_engineering.ipynb`` (section 6); needs timestamps.
+    Row ``r`` of the result equals what :func:`user_features` and :func:`item_features` return with
     ``as_of = ratings.timestamp[r]`` for that rating's user and item: ratings at the same
     second do not see each other, and no rating sees its own label. Vectorised: one sort
     and one cumulative sum per side, no loop over rows.
