@@ -21,7 +21,8 @@ import pandas as pd
 from sklearn.exceptions import NotFittedError
 
 __all__ = ["NotFittedError", "check_number", "positive_int", "non_negative_int", "fraction",
-           "check_choice", "check_bool", "check_layers", "check_frame", "check_array", "check_fitted", "check_seed"]
+           "check_choice", "check_bool", "check_layers", "check_frame", "check_array", "check_positions",
+           "check_callable", "check_fitted", "check_seed"]
 
 
 def _is_number(value, integer: bool) -> bool:
@@ -141,8 +142,8 @@ def check_frame(frame, columns=(), what: str = "ratings", allow_missing: bool = 
     TypeError: ratings must be a pandas DataFrame with columns ['user_id'], got list
     """
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame with columns {list(columns)}, "
-                        f"got {type(frame).__name__}")
+        wanted = f" with columns {list(columns)}" if columns else ""
+        raise TypeError(f"{what} must be a pandas DataFrame{wanted}, got {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{what} lacks column(s) {missing}; expected {list(columns)}, got {list(frame.columns)}")
@@ -160,15 +161,23 @@ def check_array(name: str, value, *, ndim: int | None = None, dtype=np.float64, 
                 non_empty: bool = True) -> np.ndarray:
     """``value`` as an array of ``dtype`` with ``ndim`` dimensions, finite and non-empty when asked.
 
+    ``dtype=None`` keeps the array's own type (no copy), which must then be numeric or boolean.
+
     >>> check_array("scores", [[1.0, np.nan]], ndim=2)
     Traceback (most recent call last):
     ...
     ValueError: scores contains NaN or infinite values
+    >>> check_array("scores", ["high", "low"], dtype=None)
+    Traceback (most recent call last):
+    ...
+    TypeError: scores must be an array of numbers, got an array of <U4
     """
     try:
         array = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}") from exc
+    if dtype is None and not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name} must be an array of numbers, got an array of {array.dtype}")
     if ndim is not None and array.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {array.shape}")
     if non_empty and array.size == 0:
@@ -176,6 +185,46 @@ def check_array(name: str, value, *, ndim: int | None = None, dtype=np.float64, 
     if finite and np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return array
+
+
+def check_positions(name: str, values, size: int | None = None, *, ndim=1, non_empty: bool = True) -> np.ndarray:
+    """``values`` as an int64 array of positions ``0..size - 1`` (rows or columns of a matrix).
+
+    ``size=None`` leaves the upper end open; ``ndim`` may be a tuple of allowed dimensions.
+
+    >>> check_positions("items", [2, 0], size=3).tolist()
+    [2, 0]
+    >>> check_positions("items", [0, 3], size=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: items must lie in 0..2 (positions), got values from 0 to 3
+    >>> check_positions("items", [0.0, 1.0])
+    Traceback (most recent call last):
+    ...
+    TypeError: items must hold integer positions, got dtype float64
+    """
+    array = np.asarray(values)
+    allowed = ndim if isinstance(ndim, tuple) else (ndim,)
+    if array.ndim not in allowed:
+        wanted = " or ".join(f"{d}-dimensional" for d in allowed)
+        raise ValueError(f"{name} must be {wanted}, got shape {array.shape}")
+    if array.size == 0:
+        if non_empty:
+            raise ValueError(f"{name} is empty")
+        return array.astype(np.int64)
+    if not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer positions, got dtype {array.dtype}")
+    if array.min() < 0 or (size is not None and array.max() >= size):
+        upper = "" if size is None else size - 1
+        raise ValueError(f"{name} must lie in 0..{upper} (positions), got values from {array.min()} to {array.max()}")
+    return array.astype(np.int64, copy=False)
+
+
+def check_callable(name: str, value):
+    """``value`` when it can be called (a function, a method, a model's ``score``)."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value
 
 
 def check_fitted(estimator, attribute: str) -> None:

@@ -4,6 +4,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
+from rec_utils._checks import NotFittedError  # noqa: E402
 from rec_utils.models.autoencoders import MultDAE, build_mult_dae, multinomial_log_loss, user_batches  # noqa: E402
 from rec_utils.evaluation import evaluate_model  # noqa: E402
 from rec_utils.data import IdIndex, stratified_split  # noqa: E402
@@ -33,19 +34,28 @@ def test_build_mult_dae_names_its_layers_and_is_seeded():
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n_items": 1}, "n_items"), ({"n_items": 10, "hidden": 0}, "hidden"),
-    ({"n_items": 10, "dropout": 1.0}, "dropout"), ({"n_items": 10, "l2": -1.0}, "l2"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"n_items": 1}, ValueError, "n_items"), ({"n_items": 10, "hidden": 0}, ValueError, "hidden"),
+    ({"n_items": 10, "hidden": 2.0}, TypeError, "hidden"),
+    ({"n_items": 10, "dropout": 1.0}, ValueError, "dropout"), ({"n_items": 10, "l2": -1.0}, ValueError, "l2"),
+    ({"n_items": "10"}, TypeError, "n_items"),
 ])
-def test_build_mult_dae_rejects_bad_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_build_mult_dae_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
         build_mult_dae(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs", [{"epochs": 0}, {"batch_size": 0}, {"learning_rate": 0.0}, {"patience": 0}])
-def test_mult_dae_rejects_bad_training_settings(kwargs):
-    with pytest.raises(ValueError):
-        MultDAE(**kwargs)
+@pytest.mark.parametrize("kwargs, error", [
+    ({"epochs": 0}, ValueError), ({"batch_size": 0}, ValueError), ({"learning_rate": 0.0}, ValueError),
+    ({"patience": 0}, ValueError), ({"hidden": 8.0}, TypeError), ({"dropout": 1.0}, ValueError),
+    ({"seed": 1.5}, TypeError), ({"verbose": 3}, ValueError),
+])
+def test_mult_dae_rejects_bad_training_settings_at_fit(kwargs, error, ratings):
+    model = MultDAE(**kwargs)  # stored as given: the error comes from fit
+    (name, value), = kwargs.items()
+    assert model.get_params()[name] is value
+    with pytest.raises(error, match=name):
+        model.fit(ratings)
 
 
 def test_mult_dae_scores_every_item_and_recommends_unseen_ones(ratings):
@@ -79,7 +89,7 @@ def test_mult_dae_stops_early_on_validation_and_beats_chance(ratings):
 
 
 def test_mult_dae_needs_fitting_and_known_validation_users(ratings):
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         MultDAE().score([1])
     stranger = pd.DataFrame({"user_id": [10_000], "item_id": [1]})
     with pytest.raises(ValueError, match="not in the index"):

@@ -65,24 +65,27 @@ def test_regret_vs_best_arm_is_zero_for_the_best_fixed_arm():
     assert run_bandit(Always2(), P, users(), seed=0)["regret_vs_best_arm"].sum() == 0.0
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: EpsilonGreedy(1), "n_arms"), (lambda: EpsilonGreedy(2.5), "n_arms"), (lambda: EpsilonGreedy(3, 1.5), "epsilon"),
-    (lambda: ThompsonSampling(3, prior_alpha=0), "Beta prior"), (lambda: LinUCB(3, 0), "n_features"),
-    (lambda: LinUCB(3, 2, alpha=-1), "alpha"), (lambda: OraclePolicy(True), "n_arms"),
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: EpsilonGreedy(1), ValueError, "n_arms"), (lambda: EpsilonGreedy(2.5), TypeError, "n_arms"),
+    (lambda: EpsilonGreedy(3, 1.5), ValueError, "epsilon"),
+    (lambda: ThompsonSampling(3, prior_alpha=0), ValueError, "prior_alpha"), (lambda: LinUCB(3, 0), ValueError, "n_features"),
+    (lambda: LinUCB(3, 2, alpha=-1), ValueError, "alpha"), (lambda: OraclePolicy(True), TypeError, "n_arms"),
 ])
-def test_constructor_validation(make, message):
-    with pytest.raises(ValueError, match=message):
+def test_constructor_validation(make, error, message):
+    with pytest.raises(error, match=message):
         make()
 
 
 def test_update_and_select_validation():
-    with pytest.raises(ValueError, match="arm must lie"):
+    with pytest.raises(ValueError, match="arm must be an integer >= 0 and <= 2"):
         UCB1(3).update(3, 1.0)
+    with pytest.raises(TypeError, match="arm must be an integer"):
+        UCB1(3).update(1.0, 1.0)
     with pytest.raises(ValueError, match="finite"):
         UCB1(3).update(0, np.nan)
     with pytest.raises(ValueError, match="0 or 1"):
         ThompsonSampling(3).update(0, 0.5)
-    with pytest.raises(ValueError, match="context"):
+    with pytest.raises(TypeError, match="context"):
         LinUCB(3, 2).select(None)
     with pytest.raises(ValueError, match=r"shape \(2,\)"):
         LinUCB(3, 2).select([1.0, 2.0, 3.0])
@@ -93,8 +96,10 @@ def test_update_and_select_validation():
 def test_run_bandit_validation():
     with pytest.raises(ValueError, match="probabilities"):
         run_bandit(UCB1(2), [[0.5, 1.5]], [0])
-    with pytest.raises(ValueError, match="users"):
+    with pytest.raises(ValueError, match="users must lie in"):
         run_bandit(UCB1(3), P, [0, 2])
+    with pytest.raises(TypeError, match="users must hold integer positions"):
+        run_bandit(UCB1(3), P, [0.0])
     with pytest.raises(ValueError, match="one row per user"):
         run_bandit(LinUCB(3, 2), P, [0], contexts=np.eye(3))
 
@@ -102,7 +107,7 @@ def test_run_bandit_validation():
 def test_loglog_slope():
     t = np.arange(1, 5001)
     assert loglog_slope(np.log(t) + 1) < 0.3
-    with pytest.raises(ValueError, match="at least 10"):
+    with pytest.raises(ValueError, match="at least 10 rounds"):
         loglog_slope([1.0, 2.0])
     with pytest.raises(ValueError, match="zero"):
         loglog_slope(np.zeros(100))

@@ -4,6 +4,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import pytest
+from sklearn.base import clone
+
+from rec_utils._checks import NotFittedError
 
 from rec_utils.models.classical import EASE, BiasBaseline, BiasedMF, FunkSVD, ImplicitALS, ItemKNN, ItemKNNBaseline, PopularityRecommender, RatingBlend, ScoreBlend
 from rec_utils.evaluation import evaluate_model, relevance_matrix
@@ -99,7 +102,7 @@ def test_implicit_als_satisfies_its_normal_equations():
         watched = p[x[:, i] > 0]
         a = w0 * p.T @ p + (1 - w0) * watched.T @ watched + 0.05 * (len(watched) + w0 * len(p)) * np.eye(k)
         np.testing.assert_allclose(a @ q[i], watched.sum(axis=0), atol=1e-4)
-    np.testing.assert_allclose(model.score(r["user_id"].unique()[:3]), p[model._rows(r["user_id"].unique()[:3])] @ q.T,
+    np.testing.assert_allclose(model.score(r["user_id"].unique()[:3]), p[model.user_positions(r["user_id"].unique()[:3])] @ q.T,
                                atol=1e-6)
 
 
@@ -132,7 +135,7 @@ def test_matrix_factorisation_fits_a_rank_one_matrix(make):
 def test_biased_mf_unknown_ids_fall_back_to_biases():
     model = BiasedMF(n_factors=2, reg=1.0).fit(TOY)
     item = model.items_.positions([20])[0]
-    expected = model.global_mean_ + model.item_factors_[item, -1]  # b_i, no user bias, no factors
+    expected = model.global_mean_ + model.item_bias_[item]  # b_i, no user bias, no factors
     assert model.predict([99], [20])[0] == pytest.approx(expected)
     assert model.predict([99], [999])[0] == pytest.approx(model.global_mean_)
 
@@ -176,13 +179,18 @@ def test_rating_blend_weights_by_hand():
     np.testing.assert_allclose(blend.predict(r["user_id"], r["item_id"]), r["rating"], atol=1e-5)
     members = [BiasBaseline(), BiasedMF(2, 1.0, 3)]
     blend = RatingBlend(members).fit(rank1_ratings())
-    assert all(hasattr(m, "items_") for m in members) and blend.weights_.shape == (2,)
+    assert blend.weights_.shape == (2,)
+    # the blend fits clones; the models it was given stay unfitted
+    assert not any(hasattr(m, "items_") for m in members) and blend.models == members
+    assert all(hasattr(m, "items_") and m is not given for m, given in zip(blend.models_, members))
     np.testing.assert_allclose(blend.score([0])[0], blend.predict(np.zeros(20, int), np.arange(20)), atol=1e-9)
 
 
 def test_score_blend_is_weighted_z_scores():
-    ease, popularity = EASE(1.0), PopularityRecommender()
-    blend = ScoreBlend([(ease, 2.0), (popularity, 1.0)]).fit(TOY)
+    blend = ScoreBlend([(EASE(1.0), 2.0), (PopularityRecommender(), 1.0)]).fit(TOY)
+    assert not hasattr(blend.members[0][0], "weights_")  # the given members stay unfitted ...
+    (ease, _), (popularity, _) = blend.members_  # ... the blend fits clones of them
+    assert ease.get_params() == {"l2": 1.0} and ease is not blend.members[0][0]
 
     def z(s):
         return (s - s.mean(axis=1, keepdims=True)) / s.std(axis=1, keepdims=True)
@@ -207,39 +215,60 @@ def test_recommend_excludes_seen_items(make):
 
 
 @pytest.mark.parametrize("make", RANKERS + RATERS)
-def test_unfitted_model_raises_runtime_error(make):
-    with pytest.raises(RuntimeError, match="not fitted"):
+def test_unfitted_model_raises_not_fitted_error(make):
+    with pytest.raises(NotFittedError, match="not fitted"):
         make().score([1])
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         make().recommend([1])
 
 
 @pytest.mark.parametrize("make", RATERS)
 def test_unfitted_rating_model_cannot_predict(make):
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         make().predict([1], [10])
 
 
-@pytest.mark.parametrize("make", [
-    lambda: ItemKNN(0), lambda: ItemKNN(5, -1.0), lambda: ItemKNN(2.5), lambda: EASE(0.0), lambda: EASE(-1),
-    lambda: ImplicitALS(0), lambda: ImplicitALS(reg=0.0), lambda: ImplicitALS(unobserved_weight=0.0),
-    lambda: ImplicitALS(unobserved_weight=1.5), lambda: ImplicitALS(n_epochs=0),
-    lambda: BiasBaseline(reg_user=-1.0), lambda: BiasBaseline(n_epochs=0), lambda: BiasedMF(n_factors=0),
-    lambda: BiasedMF(reg=0.0), lambda: BiasedMF(n_epochs=0), lambda: FunkSVD(learning_rate=0.0),
-    lambda: FunkSVD(reg=-0.1), lambda: FunkSVD(batch_size=0), lambda: FunkSVD(n_factors=True),
-    lambda: ItemKNNBaseline(n_neighbors=0), lambda: ItemKNNBaseline(shrink=-1.0), lambda: ItemKNNBaseline(reg_item=-1.0),
-    lambda: ScoreBlend([]), lambda: ScoreBlend([(EASE(), -1.0)]), lambda: ScoreBlend([("EASE", 1.0)]),
-    lambda: ScoreBlend([(EASE(), 0.0)]), lambda: RatingBlend([]), lambda: RatingBlend([EASE()]),
-    lambda: RatingBlend([BiasBaseline()], validation_size=1.0), lambda: EASE(float("nan")),
+@pytest.mark.parametrize("model_class, kwargs, error", [
+    (ItemKNN, {"n_neighbors": 0}, ValueError), (ItemKNN, {"shrink": -1.0}, ValueError),
+    (ItemKNN, {"n_neighbors": 2.5}, TypeError), (EASE, {"l2": 0.0}, ValueError), (EASE, {"l2": -1}, ValueError),
+    (EASE, {"l2": float("nan")}, ValueError), (EASE, {"l2": "500"}, TypeError),
+    (ImplicitALS, {"n_factors": 0}, ValueError), (ImplicitALS, {"reg": 0.0}, ValueError),
+    (ImplicitALS, {"unobserved_weight": 0.0}, ValueError), (ImplicitALS, {"unobserved_weight": 1.5}, ValueError),
+    (ImplicitALS, {"n_epochs": 0}, ValueError), (ImplicitALS, {"seed": -1}, ValueError),
+    (BiasBaseline, {"reg_user": -1.0}, ValueError), (BiasBaseline, {"n_epochs": 0}, ValueError),
+    (BiasedMF, {"n_factors": 0}, ValueError), (BiasedMF, {"reg": 0.0}, ValueError),
+    (BiasedMF, {"n_epochs": 0}, ValueError), (BiasedMF, {"seed": 1.5}, TypeError),
+    (FunkSVD, {"learning_rate": 0.0}, ValueError), (FunkSVD, {"reg": -0.1}, ValueError),
+    (FunkSVD, {"batch_size": 0}, ValueError), (FunkSVD, {"n_factors": True}, TypeError),
+    (ItemKNNBaseline, {"n_neighbors": 0}, ValueError), (ItemKNNBaseline, {"shrink": -1.0}, ValueError),
+    (ItemKNNBaseline, {"reg_item": -1.0}, ValueError),
+    (ScoreBlend, {"members": []}, ValueError), (ScoreBlend, {"members": [(EASE(), -1.0)]}, ValueError),
+    (ScoreBlend, {"members": [(EASE(), 0.0)]}, ValueError), (ScoreBlend, {"members": [("EASE", 1.0)]}, TypeError),
+    (ScoreBlend, {"members": EASE()}, TypeError),
+    (RatingBlend, {"models": []}, ValueError), (RatingBlend, {"models": [EASE()]}, TypeError),
+    (RatingBlend, {"models": [BiasBaseline()], "validation_size": 1.0}, ValueError),
 ])
-def test_bad_hyper_parameters_raise_value_error(make):
-    with pytest.raises(ValueError):
-        make()
+def test_bad_hyper_parameters_are_stored_and_refused_by_fit(model_class, kwargs, error):
+    model = model_class(**kwargs)  # the constructor stores what it is given, untouched
+    for name, value in kwargs.items():
+        assert getattr(model, name) is value and model.get_params()[name] is value
+    with pytest.raises(error, match=list(kwargs)[-1]):  # the message names the bad argument
+        model.fit(TOY)
+    assert not hasattr(model, "seen_")  # refused before anything was learned
 
 
 @pytest.mark.parametrize("make", RANKERS + RATERS)
-def test_bad_input_raises_value_error(make):
-    with pytest.raises(ValueError, match="DataFrame"):
+def test_set_params_and_clone_round_trip(make):
+    model = make()
+    params = model.get_params(deep=False)
+    copy = clone(model)
+    assert type(copy) is type(model) and copy.get_params(deep=False).keys() == params.keys()
+    assert copy.fit(TOY) is copy and not hasattr(model, "seen_")
+
+
+@pytest.mark.parametrize("make", RANKERS + RATERS)
+def test_bad_input_raises_type_or_value_error(make):
+    with pytest.raises(TypeError, match="DataFrame"):
         make().fit(TOY.to_numpy())
     with pytest.raises(ValueError, match="lacks column"):
         make().fit(TOY.drop(columns="item_id"))
@@ -251,6 +280,8 @@ def test_bad_input_raises_value_error(make):
 def test_rating_models_need_finite_ratings(make):
     with pytest.raises(ValueError, match="rating"):
         make().fit(TOY.drop(columns="rating"))
+    with pytest.raises(ValueError, match="numeric"):
+        make().fit(TOY.assign(rating=TOY["rating"].astype(str)))
     with pytest.raises(ValueError):
         make().fit(TOY.assign(rating=np.where(TOY["user_id"] == 1, np.nan, TOY["rating"])))
 

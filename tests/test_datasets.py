@@ -239,8 +239,10 @@ def test_canonical_fold(ml100k_dir):
     assert len(train) == 2 and test["item_id"].tolist() == [2] and list(test.columns) == SCHEMA
     with pytest.raises(ValueError, match="only for the full real ML-100K"):
         datasets.canonical_fold(load_dataset("synthetic", quick=True, verbose=False), 1)
-    with pytest.raises(ValueError, match="fold must be"):
+    with pytest.raises(ValueError, match="fold must be an integer >= 1 and <= 5"):
         datasets.canonical_fold(read_movielens(ml100k_dir), 6)
+    with pytest.raises(TypeError, match="fold must be an integer"):
+        datasets.canonical_fold(read_movielens(ml100k_dir), "1")
 
 
 def test_command_line_where_and_fetch(ml100k_dir, monkeypatch, tmp_path, capsys):

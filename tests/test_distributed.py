@@ -23,20 +23,24 @@ def test_tf_config_names_the_cluster_and_the_task():
     assert config["task"] == {"type": "worker", "index": 2}
 
 
-@pytest.mark.parametrize("ports, index, message", [
-    ([], 0, "non-empty list of port numbers"),
-    ([80, 70000], 0, "port numbers"),
-    ([5000, 5001], 2, "index must be an integer in 0..1"),
-    ([5000], -1, "index"),
+@pytest.mark.parametrize("ports, index, error, message", [
+    ([], 0, ValueError, "non-empty list of port numbers"),
+    ([80, 70000], 0, ValueError, r"ports\[1\] must be an integer >= 1 and <= 65535, got 70000"),
+    (["5000"], 0, TypeError, r"ports\[0\] must be an integer"),
+    ([5000, 5001], 2, ValueError, "index must be an integer >= 0 and <= 1"),
+    ([5000], -1, ValueError, "index"),
+    ([5000], 0.0, TypeError, "index must be an integer"),
 ])
-def test_tf_config_rejects_bad_arguments(ports, index, message):
-    with pytest.raises(ValueError, match=message):
+def test_tf_config_rejects_bad_arguments(ports, index, error, message):
+    with pytest.raises(error, match=message):
         tf_config(ports, index)
 
 
 def test_free_ports_rejects_a_non_positive_count():
-    with pytest.raises(ValueError, match="n must be a positive integer"):
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
         free_ports(0)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        free_ports(2.0)
 
 
 # --------------------------------------------------------------------------- data and training
@@ -97,14 +101,15 @@ def pairs_file(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n_workers": 0}, "n_workers"),
-    ({"timeout": 0}, "timeout must be a positive number"),
-    ({"data_file": "missing.npz"}, "data_file must be an existing"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"n_workers": 0}, ValueError, "n_workers"),
+    ({"timeout": 0}, ValueError, r"timeout \(seconds\) must be a number > 0"),
+    ({"timeout": "300"}, TypeError, "timeout"),
+    ({"data_file": "missing.npz"}, ValueError, "data_file must be an existing"),
 ])
-def test_run_workers_rejects_bad_arguments(tmp_path, pairs_file, kwargs, message):
+def test_run_workers_rejects_bad_arguments(tmp_path, pairs_file, kwargs, error, message):
     arguments = {"data_file": pairs_file, "out_dir": tmp_path / "out", **kwargs}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         run_workers(**arguments)
 
 

@@ -192,27 +192,30 @@ def test_point_in_time_ignores_row_order(synthetic):
     pd.testing.assert_frame_equal(a, b.loc[a.index])
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda r, i, g: user_features(r.drop(columns="timestamp"), as_of=DAY), "lacks column"),
-    (lambda r, i, g: user_features(r.drop(columns="rating")), "lacks column"),
-    (lambda r, i, g: user_features(r.to_numpy()), "must be a pandas DataFrame"),
-    (lambda r, i, g: user_features(r.iloc[:0]), "is empty"),
-    (lambda r, i, g: user_features(r, as_of="1998-01-01"), "as_of must be a Unix time"),
-    (lambda r, i, g: user_features(r.assign(rating="4")), "must be numeric"),
-    (lambda r, i, g: user_features(r, genre_matrix=g.drop(index=30)), "genre_matrix lacks 1 rated item"),
-    (lambda r, i, g: user_features(r, genre_matrix=g.to_numpy()), "genre_matrix must be a DataFrame"),
-    (lambda r, i, g: item_features(r, i, prior_strength=-1), "prior_strength must be"),
-    (lambda r, i, g: item_features(r, i.drop(columns="year")), "items lacks column"),
-    (lambda r, i, g: item_features(r, i[i.item_id != 10]), "not in items"),
-    (lambda r, i, g: item_features(r, pd.concat([i, i])), "duplicate item ids"),
-    (lambda r, i, g: point_in_time_features(r, prior_strength=np.inf), "prior_strength must be"),
-    (lambda r, i, g: context_features([[0, 1]]), "1-D"),
-    (lambda r, i, g: context_features([0.0, np.nan]), "NaN"),
-    (lambda r, i, g: context_features(["monday"]), "Unix seconds"),
-    (lambda r, i, g: cross_genre_affinity([[0.5, 0.5]], [[1, 0, 1]]), "same shape"),
-    (lambda r, i, g: shrunk_mean(1.0, -1, 3.0), "count must be"),
+@pytest.mark.parametrize("call, error, message", [
+    (lambda r, i, g: user_features(r.drop(columns="timestamp"), as_of=DAY), ValueError, "lacks column"),
+    (lambda r, i, g: user_features(r.drop(columns="rating")), ValueError, "lacks column"),
+    (lambda r, i, g: user_features(r.to_numpy()), TypeError, "ratings must be a pandas DataFrame"),
+    (lambda r, i, g: user_features(r.iloc[:0]), ValueError, "is empty"),
+    (lambda r, i, g: user_features(r, as_of="1998-01-01"), TypeError, "as_of must be a number"),
+    (lambda r, i, g: user_features(r, as_of=np.nan), ValueError, "as_of must be a finite number"),
+    (lambda r, i, g: user_features(r.assign(rating="4")), ValueError, "must be numeric"),
+    (lambda r, i, g: user_features(r, genre_matrix=g.drop(index=30)), ValueError, "genre_matrix lacks 1 rated item"),
+    (lambda r, i, g: user_features(r, genre_matrix=g.to_numpy()), TypeError, "genre_matrix must be a pandas DataFrame"),
+    (lambda r, i, g: item_features(r, i, prior_strength=-1), ValueError, "prior_strength must be"),
+    (lambda r, i, g: item_features(r, i, prior_strength="10"), TypeError, "prior_strength must be"),
+    (lambda r, i, g: item_features(r, i.drop(columns="year")), ValueError, "items lacks column"),
+    (lambda r, i, g: item_features(r, i.to_dict()), TypeError, "items must be a pandas DataFrame"),
+    (lambda r, i, g: item_features(r, i[i.item_id != 10]), ValueError, "not in items"),
+    (lambda r, i, g: item_features(r, pd.concat([i, i])), ValueError, "duplicate item ids"),
+    (lambda r, i, g: point_in_time_features(r, prior_strength=np.inf), ValueError, "prior_strength must be"),
+    (lambda r, i, g: context_features([[0, 1]]), ValueError, "1-dimensional"),
+    (lambda r, i, g: context_features([0.0, np.nan]), ValueError, "NaN"),
+    (lambda r, i, g: context_features(["monday"]), TypeError, "timestamps must be an array of numbers"),
+    (lambda r, i, g: cross_genre_affinity([[0.5, 0.5]], [[1, 0, 1]]), ValueError, "same shape"),
+    (lambda r, i, g: shrunk_mean(1.0, -1, 3.0), ValueError, "count must be"),
 ])
-def test_bad_input_is_refused_clearly(toy, call, message):
+def test_bad_input_is_refused_clearly(toy, call, error, message):
     ratings, items, genres = toy
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         call(ratings, items, genres)

@@ -57,10 +57,13 @@ def test_users_without_relevant_items_follow_the_rule():
         m.ndcg_at_k(np.zeros((2, 5)), score[:2], 3)
 
 
-@pytest.mark.parametrize("k", [0, -1, 2.5, True, 6])
-def test_bad_k(k):
-    with pytest.raises(ValueError, match="k"):
+@pytest.mark.parametrize("k, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError),
+                                      ("3", TypeError), (6, ValueError)])
+def test_bad_k(k, error):
+    with pytest.raises(error, match="k"):
         m.ndcg_at_k(Y_TRUE, Y_SCORE, k)
+    with pytest.raises(error, match="k"):
+        m.top_k(Y_SCORE, k)
 
 
 def test_bad_shapes_and_values():
@@ -112,6 +115,11 @@ def test_rating_metrics():
         m.mae([1, np.nan], [1, 2])
     with pytest.raises(ValueError, match="empty"):
         m.rmse([], [])
+    with pytest.raises(TypeError, match="y_true must be an array of numbers"):
+        m.rmse(["four"], [4.0])
+    with pytest.raises(ValueError, match="1-dimensional"):
+        m.mae([[1, 2], [3, 4]], [[1, 2], [3, 4]])
+    assert m.rmse([[4.0], [3.0]], [3.0, 3.0]) == m.rmse([4.0, 3.0], [3.0, 3.0])  # a column vector is fine
 
 
 def test_classification_metrics_match_scikit_learn():
@@ -159,8 +167,12 @@ def test_personalization_equals_pairwise_definition():
 
 
 def test_beyond_accuracy_bad_input():
-    with pytest.raises(ValueError, match="integer item positions"):
+    with pytest.raises(TypeError, match="recommended must hold integer positions"):
         m.catalog_coverage([[0.5, 1.0]], 3)
+    with pytest.raises(TypeError, match="n_items must be an integer"):
+        m.catalog_coverage([[0, 1]], 3.0)
+    with pytest.raises(ValueError, match="recommended must be 2-dimensional"):
+        m.personalization([0, 1])
     with pytest.raises(ValueError, match="lie in"):
         m.catalog_coverage([[0, 5]], 3)
     with pytest.raises(ValueError, match="distinct"):
@@ -169,3 +181,12 @@ def test_beyond_accuracy_bad_input():
         m.novelty([[0, 1]], [0.5, 0.0])
     with pytest.raises(ValueError, match="at least 2 items"):
         m.intra_list_diversity([[0]], np.eye(2))
+
+
+def test_an_excluded_item_is_never_a_hit_even_when_it_fills_the_top_k():
+    from rec_utils.evaluation.metrics import exclude_seen, ranking_metrics
+
+    truth = np.array([[1.0, 1.0, 0.0]])  # item 0 is relevant but was seen in training
+    scores = exclude_seen(np.array([[0.9, 0.5, 0.1]]), np.array([[1, 0, 1]]))
+    found = ranking_metrics(truth, scores, k=3, metrics=("precision", "recall", "hit_rate"))
+    assert found == {"precision": pytest.approx(1 / 3), "recall": 0.5, "hit_rate": 1.0}

@@ -2,6 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
+
+from rec_utils._checks import NotFittedError
 
 from rec_utils.models.classical import PopularityRecommender
 from rec_utils.evaluation import evaluate_model
@@ -40,14 +43,15 @@ def test_triples_are_reproducible_with_a_seeded_generator():
         np.testing.assert_array_equal(x, y)
 
 
-@pytest.mark.parametrize("seen, n, message", [
-    (np.eye(3), 5, "sparse"),
-    (sp.csr_matrix((3, 3), dtype=np.float32), 5, "no interactions"),
-    (sp.csr_matrix(np.ones((2, 3), dtype=np.float32)), 5, "every item"),
-    (sp.csr_matrix(np.eye(3, dtype=np.float32)), 0, "n_triples"),
+@pytest.mark.parametrize("seen, n, error, message", [
+    (np.eye(3), 5, TypeError, "sparse"),
+    (sp.csr_matrix((3, 3), dtype=np.float32), 5, ValueError, "no interactions"),
+    (sp.csr_matrix(np.ones((2, 3), dtype=np.float32)), 5, ValueError, "every item"),
+    (sp.csr_matrix(np.eye(3, dtype=np.float32)), 0, ValueError, "n_triples"),
+    (sp.csr_matrix(np.eye(3, dtype=np.float32)), 2.0, TypeError, "n_triples"),
 ])
-def test_triples_reject_bad_input(seen, n, message):
-    with pytest.raises(ValueError, match=message):
+def test_triples_reject_bad_input(seen, n, error, message):
+    with pytest.raises(error, match=message):
         sample_triples(seen, n, np.random.default_rng(0))
 
 
@@ -104,16 +108,23 @@ def test_bpr_is_deterministic_with_a_seed():
     assert a.shape == (2, 12) and a.dtype == np.float32
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n_factors": 0}, "n_factors"), ({"n_factors": 2.5}, "n_factors"), ({"learning_rate": 0}, "learning_rate"),
-    ({"reg": -1.0}, "reg"), ({"n_epochs": True}, "n_epochs"), ({"batch_size": 0}, "batch_size"),
-    ({"seed": "a"}, "seed"),
+@pytest.mark.parametrize("kwargs, error", [
+    ({"n_factors": 0}, ValueError), ({"n_factors": 2.5}, TypeError), ({"learning_rate": 0}, ValueError),
+    ({"reg": -1.0}, ValueError), ({"n_epochs": True}, TypeError), ({"batch_size": 0}, ValueError),
+    ({"seed": "a"}, TypeError), ({"seed": -1}, ValueError),
 ])
-def test_bpr_rejects_bad_hyper_parameters(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        BPR(**kwargs)
+def test_bpr_rejects_bad_hyper_parameters_at_fit(kwargs, error):
+    model = BPR(**kwargs)  # stored as given
+    (name, value), = kwargs.items()
+    assert model.get_params()[name] is value
+    with pytest.raises(error, match=name):
+        model.fit(_planted(10, 8))
 
 
-def test_bpr_must_be_fitted_before_scoring():
-    with pytest.raises(RuntimeError, match="not fitted"):
+def test_bpr_clones_and_must_be_fitted_before_scoring():
+    with pytest.raises(NotFittedError, match="not fitted"):
         BPR().score([1])
+    model = BPR(n_factors=3, n_epochs=2, seed=1)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    np.testing.assert_array_equal(copy.fit(_planted(10, 8)).score([1]), model.fit(_planted(10, 8)).score([1]))

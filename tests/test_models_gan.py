@@ -7,6 +7,7 @@ pytest.importorskip("tensorflow")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from rec_utils._checks import NotFittedError  # noqa: E402
 from rec_utils.models.gan import CFGAN, build_cfgan_discriminator, build_cfgan_generator, build_toy_discriminator, build_toy_generator, cfgan_masks, cfgan_train_steps, discriminator_loss, generator_loss, mode_coverage, ring_centres, ring_of_gaussians, sliced_wasserstein  # noqa: E402
 
 
@@ -52,10 +53,14 @@ def test_sliced_wasserstein_is_zero_for_the_same_cloud_and_grows_with_a_shift():
 def test_sliced_wasserstein_rejects_bad_input():
     with pytest.raises(ValueError, match="same shape"):
         sliced_wasserstein(np.zeros((3, 2)), np.zeros((4, 2)))
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="a must be 2-dimensional"):
         sliced_wasserstein(np.zeros(3), np.zeros(3))
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="a contains NaN or infinite values"):
         sliced_wasserstein(np.full((2, 2), np.nan), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="b is empty"):
+        sliced_wasserstein(np.zeros((2, 2)), np.zeros((0, 2)))
+    with pytest.raises(TypeError, match="a must be an array of numbers"):
+        sliced_wasserstein([["x", "y"]], np.zeros((1, 2)))
 
 
 def test_mode_coverage_sees_a_collapse():
@@ -96,7 +101,7 @@ def test_losses_match_their_formulas_and_gradients():
         with tf.GradientTape() as tape:
             loss = generator_loss(variable, saturating=saturating) * len(logits)
         np.testing.assert_allclose(np.abs(tape.gradient(loss, variable).numpy()), expected, rtol=1e-4)
-    with pytest.raises(ValueError, match="saturating"):
+    with pytest.raises(TypeError, match="saturating"):
         generator_loss(logits, saturating="yes")
 
 
@@ -114,12 +119,15 @@ def test_cfgan_networks_have_the_documented_shapes_and_are_seeded():
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: build_cfgan_generator(0), "n_items"), (lambda: build_cfgan_generator(5, ()), "hidden"),
-    (lambda: build_cfgan_discriminator(5, (4, 0)), "hidden"), (lambda: build_cfgan_discriminator(2.5), "n_items"),
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: build_cfgan_generator(0), ValueError, "n_items"), (lambda: build_cfgan_generator(5, ()), ValueError, "hidden"),
+    (lambda: build_cfgan_discriminator(5, (4, 0)), ValueError, "hidden"),
+    (lambda: build_cfgan_discriminator(2.5), TypeError, "n_items"),
+    (lambda: build_cfgan_generator(5, 8), TypeError, "hidden"),
+    (lambda: build_cfgan_generator(5, (8,), seed=-1), ValueError, "seed"),
 ])
-def test_cfgan_builders_reject_bad_arguments(call, message):
-    with pytest.raises(ValueError, match=message):
+def test_cfgan_builders_reject_bad_arguments(call, error, message):
+    with pytest.raises(error, match=message):
         call()
 
 
@@ -132,7 +140,7 @@ def test_masks_sample_only_non_purchased_items_at_the_asked_rate():
     np.testing.assert_allclose(pm[unseen].mean(), 0.3, atol=0.02)
     with pytest.raises(ValueError, match="zr_ratio"):
         cfgan_masks(history, 1.5, 0.3, np.random.default_rng(1))
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="history must be 2-dimensional"):
         cfgan_masks(history[0], 0.5, 0.3, np.random.default_rng(1))
 
 
@@ -149,7 +157,7 @@ def test_train_steps_move_both_networks():
     assert all(not np.array_equal(a, b) for a, b in zip(before, after))
     with pytest.raises(ValueError, match="zr_weight"):
         cfgan_train_steps(generator, discriminator, None, None, zr_weight=-1.0)
-    with pytest.raises(ValueError, match="adversarial"):
+    with pytest.raises(TypeError, match="adversarial"):
         cfgan_train_steps(generator, discriminator, None, None, adversarial="no")
 
 
@@ -185,17 +193,27 @@ def test_validation_keeps_the_best_epoch():
     assert model.best_epoch_ == [2, 4][int(np.argmax(model.history_["validation_ndcg"]))]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"epochs": 0}, "epochs"), ({"batch_size": 1.5}, "batch_size"), ({"learning_rate": 0.0}, "learning_rate"),
-    ({"discriminator_learning_rate": -1.0}, "discriminator_learning_rate"), ({"zr_ratio": 2.0}, "zr_ratio"),
-    ({"pm_ratio": -0.1}, "pm_ratio"), ({"zr_weight": -1.0}, "zr_weight"), ({"adversarial": 1}, "adversarial"),
-    ({"generator_hidden": ()}, "generator_hidden"), ({"eval_every": 0}, "eval_every"), ({"seed": 1.5}, "seed"),
+@pytest.mark.parametrize("kwargs, error", [
+    ({"epochs": 0}, ValueError), ({"batch_size": 1.5}, TypeError), ({"learning_rate": 0.0}, ValueError),
+    ({"discriminator_learning_rate": -1.0}, ValueError), ({"zr_ratio": 2.0}, ValueError),
+    ({"pm_ratio": -0.1}, ValueError), ({"zr_weight": -1.0}, ValueError), ({"adversarial": 1}, TypeError),
+    ({"generator_hidden": ()}, ValueError), ({"discriminator_hidden": (4, 0)}, ValueError),
+    ({"eval_every": 0}, ValueError), ({"seed": 1.5}, TypeError), ({"verbose": "yes"}, TypeError),
 ])
-def test_cfgan_rejects_bad_hyper_parameters(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        CFGAN(**kwargs)
+def test_cfgan_rejects_bad_hyper_parameters_at_fit(kwargs, error):
+    model = CFGAN(**kwargs)  # stored as given: the error comes from fit
+    (name, value), = kwargs.items()
+    assert model.get_params()[name] is value
+    with pytest.raises(error, match=name):
+        model.fit(_planted(6, 5))
+    assert not hasattr(model, "generator_")
 
 
 def test_cfgan_must_be_fitted_before_scoring():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         CFGAN().score([1])
+
+
+def test_cfgan_without_a_seed_still_trains():
+    model = CFGAN(generator_hidden=(4,), discriminator_hidden=(4,), epochs=1, seed=None).fit(_planted(6, 5))
+    assert model.score([1]).shape == (1, model.seen_.shape[1])

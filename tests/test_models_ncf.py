@@ -49,19 +49,21 @@ def test_builders_are_deterministic_with_a_seed():
         assert not all(np.array_equal(wa, wc) for wa, wc in zip(a.get_weights(), c.get_weights()))
 
 
-@pytest.mark.parametrize("build, kwargs, message", [
-    (build_gmf, {"n_users": 0, "n_items": 5}, "n_users"),
-    (build_gmf, {"n_users": 5, "n_items": 2.5}, "n_items"),
-    (build_gmf, {"n_users": 5, "n_items": 5, "n_factors": 0}, "n_factors"),
-    (build_mf, {"n_users": 5, "n_items": 5, "l2": -1.0}, "l2"),
-    (build_mlp, {"n_users": 5, "n_items": 5, "layers": ()}, "layers"),
-    (build_mlp, {"n_users": 5, "n_items": 5, "layers": (7, 4)}, "even"),
-    (build_mlp, {"n_users": 5, "n_items": 5, "layers": (8, 0)}, "layers"),
-    (build_neumf, {"n_users": 5, "n_items": 5, "mlp_layers": 8}, "layers"),
-    (build_neumf, {"n_users": True, "n_items": 5}, "n_users"),
+@pytest.mark.parametrize("build, kwargs, error, message", [
+    (build_gmf, {"n_users": 0, "n_items": 5}, ValueError, "n_users"),
+    (build_gmf, {"n_users": 5, "n_items": 2.5}, TypeError, "n_items"),
+    (build_gmf, {"n_users": 5, "n_items": 5, "n_factors": 0}, ValueError, "n_factors"),
+    (build_mf, {"n_users": 5, "n_items": 5, "l2": -1.0}, ValueError, "l2"),
+    (build_mf, {"n_users": 5, "n_items": 5, "l2": "0.1"}, TypeError, "l2"),
+    (build_mf, {"n_users": 5, "n_items": 5, "seed": -3}, ValueError, "seed"),
+    (build_mlp, {"n_users": 5, "n_items": 5, "layers": ()}, ValueError, "layers"),
+    (build_mlp, {"n_users": 5, "n_items": 5, "layers": (7, 4)}, ValueError, "even"),
+    (build_mlp, {"n_users": 5, "n_items": 5, "layers": (8, 0)}, ValueError, "layers"),
+    (build_neumf, {"n_users": 5, "n_items": 5, "mlp_layers": 8}, TypeError, "layers"),
+    (build_neumf, {"n_users": True, "n_items": 5}, TypeError, "n_users"),
 ])
-def test_builders_reject_bad_arguments(build, kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_builders_reject_bad_arguments(build, kwargs, error, message):
+    with pytest.raises(error, match=message):
         build(**kwargs)
 
 
@@ -80,6 +82,8 @@ def test_load_pretrained_makes_neumf_mix_the_two_logits():
     np.testing.assert_allclose(logit(_pairs(neumf, users, items)), expected, rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="alpha"):
         load_pretrained(neumf, gmf, mlp, alpha=1.5)
+    with pytest.raises(TypeError, match="alpha"):
+        load_pretrained(neumf, gmf, mlp, alpha="half")
     with pytest.raises(ValueError):
         load_pretrained(build_neumf(6, 9, 4, (8, 4)), gmf, mlp)
 
@@ -107,16 +111,17 @@ def test_negative_sampling_is_seeded_and_roughly_uniform():
     assert counts[0] == 0 and (np.abs(counts[1:] - 1000) < 150).all()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"user_positions": [0, 1], "item_positions": [0], "n_items": 3}, "same length"),
-    ({"user_positions": [0, 1], "item_positions": [0, 3], "n_items": 3}, "item_positions"),
-    ({"user_positions": [0, -1], "item_positions": [0, 1], "n_items": 3}, "user_positions"),
-    ({"user_positions": [0.5], "item_positions": [0], "n_items": 3}, "user_positions"),
-    ({"user_positions": [0], "item_positions": [0], "n_items": 3, "n_negatives": 0}, "n_negatives"),
-    ({"user_positions": [0, 0], "item_positions": [0, 1], "n_items": 2}, "all 2 items"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"user_positions": [0, 1], "item_positions": [0], "n_items": 3}, ValueError, "same length"),
+    ({"user_positions": [0, 1], "item_positions": [0, 3], "n_items": 3}, ValueError, r"item_positions must lie in 0..2"),
+    ({"user_positions": [0, -1], "item_positions": [0, 1], "n_items": 3}, ValueError, "user_positions must lie in"),
+    ({"user_positions": [0.5], "item_positions": [0], "n_items": 3}, TypeError, "user_positions must hold integer"),
+    ({"user_positions": [], "item_positions": [], "n_items": 3}, ValueError, "user_positions is empty"),
+    ({"user_positions": [0], "item_positions": [0], "n_items": 3, "n_negatives": 0}, ValueError, "n_negatives"),
+    ({"user_positions": [0, 0], "item_positions": [0, 1], "n_items": 2}, ValueError, "all 2 items"),
 ])
-def test_sample_negatives_rejects_bad_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_sample_negatives_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
         sample_negatives(**kwargs)
 
 
@@ -156,8 +161,10 @@ def test_score_candidates_matches_pairwise_predictions_for_shared_and_per_user_c
     np.testing.assert_allclose(scored, np.take_along_axis(shared, per_user, axis=1), rtol=1e-5)
     with pytest.raises(ValueError, match="one row per user"):
         score_candidates(model, users, per_user[:2])
-    with pytest.raises(ValueError, match="user_positions"):
+    with pytest.raises(ValueError, match="user_positions must be 1-dimensional"):
         score_candidates(model, np.array([[0]]), np.arange(3))
+    with pytest.raises(TypeError, match="item_positions must hold integer"):
+        score_candidates(model, users, np.arange(3.0))
 
 
 def test_training_a_few_steps_learns_an_obvious_pattern():

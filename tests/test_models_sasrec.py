@@ -34,8 +34,10 @@ def test_causal_mask_hides_later_positions_and_padding_keys():
 
 
 def test_causal_mask_rejects_one_dimensional_input():
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="tokens must be 2-dimensional"):
         causal_attention_mask([1, 2, 3])
+    with pytest.raises(TypeError, match="tokens must hold integer positions"):
+        causal_attention_mask([[0.0, 1.0]])
 
 
 def test_next_item_sequences_cover_every_target_once():
@@ -50,8 +52,10 @@ def test_next_item_sequences_cover_every_target_once():
 
 
 def test_next_item_sequences_rejects_bad_max_len():
-    with pytest.raises(ValueError, match="max_len must be a positive integer"):
+    with pytest.raises(ValueError, match="max_len must be an integer >= 1"):
         next_item_sequences(HISTORIES, max_len=0)
+    with pytest.raises(TypeError, match="max_len must be an integer"):
+        next_item_sequences(HISTORIES, max_len=2.0)
 
 
 def test_training_flops_rule_and_validation():
@@ -60,15 +64,16 @@ def test_training_flops_rule_and_validation():
         training_flops(10, 0)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n_items": 0}, "n_items"),
-    ({"embedding_dim": 10, "n_heads": 3}, "divisible"),
-    ({"dropout": 1.0}, "dropout"),
-    ({"learning_rate": 0}, "learning_rate"),
-    ({"n_blocks": 1.5}, "n_blocks"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"n_items": 0}, ValueError, "n_items"),
+    ({"embedding_dim": 10, "n_heads": 3}, ValueError, "divisible"),
+    ({"dropout": 1.0}, ValueError, "dropout"),
+    ({"learning_rate": 0}, ValueError, "learning_rate"),
+    ({"learning_rate": "1e-3"}, TypeError, "learning_rate"),
+    ({"n_blocks": 1.5}, TypeError, "n_blocks"),
 ])
-def test_build_sasrec_validates_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_build_sasrec_validates_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
         build_sasrec(**{"n_items": 5, **kwargs})
 
 

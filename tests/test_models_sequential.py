@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rec_utils._checks import NotFittedError
 from rec_utils.models.sequential import MarkovChainRecommender, RecentPopularityRecommender, build_gru4rec, next_item_dataset
-from rec_utils.evaluation import candidate_metrics, full_ranking_metrics
 from rec_utils.data.sequences import next_item_examples, time_ordered, user_sequences
 from rec_utils.data import IdIndex
 
@@ -63,25 +63,27 @@ def test_recent_popularity_never_looks_ahead():
     assert model.recommend_at([1], at=[6], k=1).tolist() == [[20]]
 
 
-def test_candidate_metrics_give_ties_no_advantage_to_the_positive():
-    assert candidate_metrics(np.tile(np.arange(100.0)[::-1], (5, 1)))["hr@10"] == 1.0
-    tied = candidate_metrics(np.zeros((2000, 100)), k=10)
-    assert abs(tied["hr@10"] - 0.1) < 0.03
+def test_markov_chain_counts_a_repeated_pair_once_at_its_latest_time():
+    # user 1 watched 10, 20, then 10 again: the pair (1, 10) counts once, at t=3 -> history 20, 10
+    repeated = pd.DataFrame({"user_id": [1, 1, 1, 2, 2], "item_id": [10, 20, 10, 10, 20],
+                             "timestamp": [1, 2, 3, 1, 2]})
+    model = MarkovChainRecommender().fit(repeated)
+    np.testing.assert_array_equal(model.transitions_.toarray(), [[0, 1], [1, 0]])  # 20->10 (user 1), 10->20 (user 2)
+    assert model.last_item_.tolist() == [0, 1]  # user 1 ended on 10, user 2 on 20
 
 
-def test_full_ranking_metrics_exclude_seen_items():
-    scores = np.array([[5.0, 4.0, 3.0, 2.0]])
-    seen = np.array([[1, 1, 0, 0]])
-    assert full_ranking_metrics(scores, [2], seen, k=1) == {"hr@1": 1.0, "ndcg@1": 1.0}
-    assert full_ranking_metrics(scores, [2], np.zeros_like(seen), k=1)["hr@1"] == 0.0
-
-
-def test_full_ranking_metrics_do_not_depend_on_the_batch_size():
-    rng = np.random.default_rng(0)
-    scores, targets = rng.random((50, 30)), rng.integers(0, 30, 50)
-    seen = (rng.random((50, 30)) < 0.2) & (np.arange(30)[None, :] != targets[:, None])
-    assert full_ranking_metrics(scores, targets, seen, k=5, batch_size=7) == \
-        pytest.approx(full_ranking_metrics(scores, targets, seen, k=5, batch_size=1000))
+def test_sequential_baselines_need_timestamps_and_fitting():
+    for model in (MarkovChainRecommender(), RecentPopularityRecommender(window=2)):
+        with pytest.raises(NotFittedError, match="not fitted"):
+            model.score([1])
+        with pytest.raises(ValueError, match="timestamp"):
+            model.fit(TINY.drop(columns="timestamp"))
+        with pytest.raises(TypeError, match="DataFrame"):
+            model.fit(TINY.to_dict())
+    with pytest.raises(NotFittedError):
+        MarkovChainRecommender().score_after([0])
+    with pytest.raises(NotFittedError):
+        RecentPopularityRecommender().score_at([1])
 
 
 def test_next_item_dataset_shuffles_rows_and_keeps_pairs():
@@ -122,19 +124,25 @@ def test_a_tiny_gru_learns_a_deterministic_cycle():
     assert model.predict(after, verbose=0).argmax(axis=1).tolist() == [1, 2, 0, 1]  # 2, 3, 1, 2
 
 
-@pytest.mark.parametrize("call", [
-    lambda: user_sequences(TINY, max_len=0),
-    lambda: next_item_examples(TINY, max_len=2.5),
-    lambda: user_sequences(TINY.drop(columns="timestamp"), max_len=3),
-    lambda: RecentPopularityRecommender(window=0),
-    lambda: build_gru4rec(n_items=0),
-    lambda: build_gru4rec(n_items=5, cell="rnn"),
-    lambda: build_gru4rec(n_items=5, dropout=1.0),
-    lambda: build_gru4rec(n_items=5, max_len=-1),
-    lambda: candidate_metrics(np.zeros(5)),
-    lambda: full_ranking_metrics(np.zeros((2, 3)), [0], np.zeros((2, 3))),
-    lambda: next_item_dataset(np.zeros((4, 2)), np.zeros(3)),
+@pytest.mark.parametrize("call, error", [
+    (lambda: user_sequences(TINY, max_len=0), ValueError),
+    (lambda: next_item_examples(TINY, max_len=2.5), TypeError),
+    (lambda: user_sequences(TINY.drop(columns="timestamp"), max_len=3), ValueError),
+    (lambda: RecentPopularityRecommender(window=0).fit(TINY), ValueError),
+    (lambda: RecentPopularityRecommender(window="10").fit(TINY), TypeError),
+    (lambda: build_gru4rec(n_items=0), ValueError),
+    (lambda: build_gru4rec(n_items=5, cell="rnn"), ValueError),
+    (lambda: build_gru4rec(n_items=5, dropout=1.0), ValueError),
+    (lambda: build_gru4rec(n_items=5, learning_rate="fast"), TypeError),
+    (lambda: build_gru4rec(n_items=5, max_len=-1), ValueError),
+    (lambda: next_item_dataset(np.zeros((4, 2)), np.zeros(3)), ValueError),
+    (lambda: next_item_dataset(np.zeros((4, 2)), np.zeros(4), batch_size=0), ValueError),
 ])
-def test_bad_arguments_raise_value_error(call):
-    with pytest.raises(ValueError):
+def test_bad_arguments_raise_type_or_value_error(call, error):
+    with pytest.raises(error):
         call()
+
+
+def test_recent_popularity_stores_its_window_untouched():
+    model = RecentPopularityRecommender(window=0)  # no error until fit
+    assert model.get_params() == {"window": 0}

@@ -66,20 +66,24 @@ def test_propensity_validation(estimator, propensities, message):
         estimator([1.0, 0.0], [0, 1], propensities, [[0.5, 0.5], [0.5, 0.5]])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"rewards": []}, "non-empty"), ({"actions": [0, 2]}, "actions must be integers"),
-    ({"actions": [0.0, 1.0]}, "actions must be integers"), ({"target": [[0.5, 0.5]]}, "target_probabilities must have shape"),
-    ({"target": [[0.5, 0.6], [0.5, 0.5]]}, "probability distribution"), ({"rewards": [1.0, np.inf]}, "finite"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"rewards": []}, ValueError, "rewards is empty"), ({"actions": [0, 2]}, ValueError, r"actions must lie in 0..1"),
+    ({"actions": [0.0, 1.0]}, TypeError, "actions must hold integer positions"),
+    ({"actions": [0]}, ValueError, r"actions must have shape \(2,\)"),
+    ({"target": [[0.5, 0.5]]}, ValueError, "target_probabilities must have shape"),
+    ({"target": [[0.5, 0.6], [0.5, 0.5]]}, ValueError, "probability distribution"),
+    ({"rewards": [1.0, np.inf]}, ValueError, "rewards contains NaN or infinite values"),
+    ({"rewards": ["a", "b"]}, TypeError, "rewards must be an array of numbers"),
 ])
-def test_input_validation(kwargs, message):
+def test_input_validation(kwargs, error, message):
     arguments = {"rewards": [1.0, 0.0], "actions": [0, 1], "propensities": [0.5, 0.5],
                  "target": [[0.5, 0.5], [0.5, 0.5]], **kwargs}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         ips(arguments["rewards"], arguments["actions"], arguments["propensities"], arguments["target"])
 
 
 def test_reward_estimates_validation():
     with pytest.raises(ValueError, match="reward_estimates must have shape"):
         doubly_robust([1.0], [0], [0.5], [[0.5, 0.5]], [[0.5, 0.5, 0.5]])
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="reward_estimates contains NaN or infinite values"):
         doubly_robust([1.0], [0], [0.5], [[0.5, 0.5]], [[np.nan, 0.5]])

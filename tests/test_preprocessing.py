@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rec_utils._checks import NotFittedError
 from rec_utils.data.preprocessing import ANOMALY_CHECKS, BOT_RULE, UserMeanCenterer, apply_bot_rule, clean_ratings, find_rating_anomalies, mean_center, user_rating_stats
 from rec_utils.data.synthetic import generate_movielens_like
 
@@ -139,7 +140,7 @@ def test_apply_bot_rule_says_which_part_of_the_rule_each_user_meets():
     assert BOT_RULE == {"bot_min_ratings": 50, "bot_min_per_minute": 20.0, "bot_min_same_share": 0.95}
     with pytest.raises(ValueError, match="lacks column"):
         apply_bot_rule(log)
-    with pytest.raises(ValueError, match="bot thresholds must be positive"):
+    with pytest.raises(ValueError, match="bot_min_same_share must be a number > 0 and <= 1"):
         apply_bot_rule(user_rating_stats(log), bot_min_same_share=1.5)
 
 
@@ -200,26 +201,32 @@ def test_user_rating_stats():
     assert stats.loc[2, "active_minutes"] == 10.0 and stats.loc[2, "ratings_per_minute"] == 0.2
 
 
+def test_a_list_instead_of_a_frame_is_a_type_error():
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        find_rating_anomalies([1, 2, 3])
+
+
 @pytest.mark.parametrize("bad, message", [
-    ([1, 2, 3], "must be a pandas DataFrame"),
     (pd.DataFrame({"user_id": [1], "item_id": [1]}), r"lacks column\(s\) \['rating'\]"),
     (_log([]), "is empty"),
-    (_log([(1, 1, "four", T0)]), "'rating' must be numeric"),
+    (_log([(1, 1, "four", T0)]), r"ratings\['rating'\] must be numeric"),
 ])
 def test_bad_input_is_refused_clearly(bad, message):
     with pytest.raises(ValueError, match=message):
         find_rating_anomalies(bad)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"rating_range": (5, 1)}, "low < high"),
-    ({"time_range": ("1999-01-01", "1998-01-01")}, "run forwards"),
-    ({"time_range": ("not a date", None)}, "time_range bounds"),
-    ({"bot_min_ratings": 0}, "bot thresholds"),
-    ({"bot_min_same_share": 1.5}, "bot thresholds"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"rating_range": (5, 1)}, ValueError, "low < high"),
+    ({"time_range": ("1999-01-01", "1998-01-01")}, ValueError, "run forwards"),
+    ({"time_range": ("not a date", None)}, ValueError, "time_range bounds"),
+    ({"bot_min_ratings": 0}, ValueError, "bot_min_ratings must be an integer >= 1"),
+    ({"bot_min_ratings": 2.5}, TypeError, "bot_min_ratings must be an integer"),
+    ({"bot_min_per_minute": 0}, ValueError, "bot_min_per_minute must be a number > 0"),
+    ({"bot_min_same_share": 1.5}, ValueError, "bot_min_same_share must be a number > 0 and <= 1"),
 ])
-def test_bad_parameters_are_refused_clearly(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_parameters_are_refused_clearly(kwargs, error, message):
+    with pytest.raises(error, match=message):
         find_rating_anomalies(_log([(1, 1, 4.0, T0)]), **kwargs)
 
 
@@ -254,8 +261,14 @@ def test_mean_center_never_looks_at_test_ratings(synthetic):
 
 
 def test_centerer_refuses_bad_use():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         UserMeanCenterer().transform(_log([(1, 1, 4.0, T0)]))
+    with pytest.raises(NotFittedError, match="not fitted"):
+        UserMeanCenterer().inverse_transform([1], [0.5])
+    with pytest.raises(TypeError, match="DataFrame"):
+        UserMeanCenterer().fit([(1, 4.0)])
+    with pytest.raises(ValueError, match="must be numeric"):
+        UserMeanCenterer().fit(_log([(1, 1, 4.0, T0)]).astype({"rating": str}))
     with pytest.raises(ValueError, match="missing user_id or rating"):
         UserMeanCenterer().fit(_log([(1, 1, np.nan, T0)]))
     with pytest.raises(ValueError, match="lacks column"):

@@ -34,7 +34,7 @@ def test_per_example_gradients_match_microbatches_of_one():
 def test_per_example_gradients_validate():
     with pytest.raises(ValueError, match="same batch size"):
         per_example_gradients(lambda w, y: tf.reduce_sum(w), [np.zeros((3, 2), "float32")], np.zeros(4, "float32"))
-    with pytest.raises(ValueError, match="callable"):
+    with pytest.raises(TypeError, match="loss_fn must be callable"):
         per_example_gradients("loss", [np.zeros((3, 2), "float32")], np.zeros(3, "float32"))
 
 
@@ -61,6 +61,8 @@ def test_clipping_bounds_every_example_norm_and_keeps_small_ones():
 def test_clipping_validates():
     with pytest.raises(ValueError, match="clip_norm"):
         clip_by_example_norm([np.ones((2, 2))], clip_norm=0)
+    with pytest.raises(TypeError, match="clip_norm"):
+        clip_by_example_norm([np.ones((2, 2))], clip_norm="1")
     with pytest.raises(ValueError, match="non-empty"):
         clip_by_example_norm([], clip_norm=1.0)
 
@@ -120,7 +122,7 @@ def test_epsilon_falls_with_noise_and_grows_with_steps_and_sampling():
 
 
 def test_accountant_validates():
-    with pytest.raises(ValueError, match="integer"):
+    with pytest.raises(TypeError, match="orders must be integers"):
         rdp_subsampled_gaussian(0.1, 1.0, [1.5])
     with pytest.raises(ValueError, match=">= 2"):
         rdp_subsampled_gaussian(0.1, 1.0, [1])
@@ -130,6 +132,8 @@ def test_accountant_validates():
         rdp_subsampled_gaussian(0.1, 0.0, [2])
     with pytest.raises(ValueError, match="steps"):
         compute_rdp(0.1, 1.0, 0, [2])
+    with pytest.raises(TypeError, match="steps"):
+        compute_rdp(0.1, 1.0, 10.0, [2])
     with pytest.raises(ValueError, match="delta"):
         rdp_to_epsilon([2], [0.1], delta=0.0)
     with pytest.raises(ValueError, match="one value per order"):

@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 
+from rec_utils._checks import NotFittedError
 from rec_utils.models.classical import ImplicitALS
 from rec_utils.systems.serving import IVFIndex, batch_top_k, exact_search, fold_in_user, measure_latency, population_stability_index, recall_against_exact, retrieve_then_rank
 
@@ -45,15 +47,16 @@ def test_batch_top_k_equals_one_block_and_skips_excluded_items(vectors):
     assert small_blocks[0].dtype == np.int32 and small_blocks[1].dtype == np.float32
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"k": 0}, "k must be a positive integer"),
-    ({"k": 500}, "k must be at most the number of items"),
-    ({"block_size": 0}, "block_size"),
-    ({"exclude": sp.csr_matrix((2, 2))}, "exclude must have shape"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"k": 0}, ValueError, "k must be an integer >= 1"),
+    ({"k": 2.0}, TypeError, "k must be an integer"),
+    ({"k": 500}, ValueError, "k must be at most the number of items"),
+    ({"block_size": 0}, ValueError, "block_size"),
+    ({"exclude": sp.csr_matrix((2, 2))}, ValueError, "exclude must have shape"),
 ])
-def test_batch_top_k_rejects_bad_arguments(vectors, kwargs, message):
+def test_batch_top_k_rejects_bad_arguments(vectors, kwargs, error, message):
     users, items = vectors
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         batch_top_k(users, items, **kwargs)
 
 
@@ -61,8 +64,10 @@ def test_search_rejects_vectors_of_different_lengths(vectors):
     users, items = vectors
     with pytest.raises(ValueError, match="must have 6 columns"):
         exact_search(users[:, :4], items)
-    with pytest.raises(ValueError, match="2-D numeric array"):
+    with pytest.raises(ValueError, match="item_vectors must be 2-dimensional"):
         batch_top_k(users, np.zeros(6))
+    with pytest.raises(TypeError, match="item_vectors must be an array of numbers"):
+        batch_top_k(users, [["a"] * 6])
 
 
 # --------------------------------------------------------------------------- latency
@@ -81,14 +86,17 @@ def test_measure_latency_excludes_the_warm_up_calls():
     assert calls == list(range(10)) and stats["n"] == 6
 
 
-@pytest.mark.parametrize("function, warmup, message", [
-    ("not callable", 0, "callable"),
-    (len, 5, "warmup must be an integer in 0..4"),
-    (len, -1, "warmup"),
+@pytest.mark.parametrize("function, warmup, error, message", [
+    ("not callable", 0, TypeError, "score_one must be callable"),
+    (len, 5, ValueError, r"warmup \(fewer than the requests\) must be an integer >= 0 and <= 4"),
+    (len, -1, ValueError, "warmup"),
+    (len, 1.0, TypeError, "warmup"),
 ])
-def test_measure_latency_rejects_bad_arguments(function, warmup, message):
-    with pytest.raises(ValueError, match=message):
+def test_measure_latency_rejects_bad_arguments(function, warmup, error, message):
+    with pytest.raises(error, match=message):
         measure_latency(function, ["a"] * 5, warmup=warmup)
+    with pytest.raises(ValueError, match="requests is empty"):
+        measure_latency(len, [], warmup=0)
 
 
 # --------------------------------------------------------------------------- IVF
@@ -121,9 +129,13 @@ def test_ivf_rejects_bad_arguments(vectors):
     _, items = vectors
     with pytest.raises(ValueError, match="n_lists must be at most the number of items"):
         IVFIndex(n_lists=500).fit(items)
+    bad = IVFIndex(n_probe=0)  # stored as given, refused by fit
+    assert bad.get_params()["n_probe"] == 0 and clone(bad).n_probe == 0
     with pytest.raises(ValueError, match="n_probe"):
-        IVFIndex(n_probe=0)
-    with pytest.raises(ValueError, match="not fitted"):
+        bad.fit(items)
+    with pytest.raises(TypeError, match="n_lists"):
+        IVFIndex(n_lists=4.0).fit(items)
+    with pytest.raises(NotFittedError, match="not fitted"):
         IVFIndex().query(items[:1])
 
 
@@ -164,13 +176,14 @@ def test_fold_in_without_interactions_is_the_zero_vector():
     assert not fold_in_user(np.eye(3), [], reg=0.1).any()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"item_positions": [5]}, "item_positions must be integers in 0..2"),
-    ({"item_positions": [0], "reg": -1}, "reg"),
-    ({"item_positions": [0], "unobserved_weight": 0}, "unobserved_weight"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"item_positions": [5]}, ValueError, r"item_positions must lie in 0..2"),
+    ({"item_positions": [0.5]}, TypeError, "item_positions must hold integer positions"),
+    ({"item_positions": [0], "reg": -1}, ValueError, "reg"),
+    ({"item_positions": [0], "unobserved_weight": 0}, ValueError, "unobserved_weight"),
 ])
-def test_fold_in_rejects_bad_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_fold_in_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
         fold_in_user(np.eye(3), **kwargs)
 
 

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from rec_utils.models.classical import BiasedMF
+from rec_utils._checks import NotFittedError
+from rec_utils.models.classical import EASE, BiasedMF
 from rec_utils.rl.simulator import Catalogue, RecommendationEnv, build_catalogue, preferences_from_mf
 from rec_utils.data.synthetic import generate_movielens_like
 
@@ -91,16 +92,20 @@ def test_reset_options_and_initial_table(catalogue):
     env.reset(seed=0, options={"user": 2})
     assert env.user == 2
     np.testing.assert_allclose(env.click_probabilities(), env.initial_click_probabilities()[2])
-    with pytest.raises(ValueError, match="user must be a position"):
+    with pytest.raises(ValueError, match="user must be an integer >= 0 and <= 3, got 9"):
         env.reset(options={"user": 9})
+    with pytest.raises(TypeError, match="user must be an integer"):
+        env.reset(options={"user": "2"})
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"horizon": 0}, "horizon"), ({"appeal_weight": 1.5}, "appeal_weight"),
-    ({"fatigue_decay": 1.0}, "fatigue_decay"), ({"boredom": -1}, "boredom"), ({"users": [7]}, "users"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"horizon": 0}, ValueError, "horizon"), ({"horizon": 2.5}, TypeError, "horizon"),
+    ({"appeal_weight": 1.5}, ValueError, "appeal_weight"), ({"fatigue_decay": 1.0}, ValueError, "fatigue_decay"),
+    ({"boredom": -1}, ValueError, "boredom"), ({"boredom": None}, TypeError, "boredom"),
+    ({"users": [7]}, ValueError, "users must lie in"), ({"users": []}, ValueError, "users is empty"),
 ])
-def test_env_validation(catalogue, kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_env_validation(catalogue, kwargs, error, message):
+    with pytest.raises(error, match=message):
         RecommendationEnv(catalogue, **kwargs)
 
 
@@ -113,14 +118,16 @@ def test_step_validation(catalogue):
         RecommendationEnv({"like": [[0.5, 0.5]]})
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"like": [[0.5, 1.5]]}, "probabilities"), ({"like": [0.5, 0.5]}, "2-D"),
-    ({"appeal": [0.5]}, "appeal"), ({"item_genres": [[1], [0]]}, "at least one genre"),
-    ({"item_genres": [[1]]}, "one row per item"), ({"user_features": [[1.0], [2.0]]}, "one row per user"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"like": [[0.5, 1.5]]}, ValueError, "probabilities"), ({"like": [0.5, 0.5]}, ValueError, "like must be 2-dimensional"),
+    ({"like": [[0.5, np.nan]]}, ValueError, "like contains NaN"), ({"like": [["a", "b"]]}, TypeError, "like"),
+    ({"appeal": [0.5]}, ValueError, "appeal"), ({"item_genres": [[1], [0]]}, ValueError, "at least one genre"),
+    ({"item_genres": [[1]]}, ValueError, "one row per item"),
+    ({"user_features": [[1.0], [2.0]]}, ValueError, "one row per user"),
 ])
-def test_catalogue_validation(kwargs, message):
+def test_catalogue_validation(kwargs, error, message):
     arguments = {"like": [[0.5, 0.5]], "appeal": [0.2, 0.8], "item_genres": [[1], [1]], **kwargs}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         Catalogue(**arguments)
 
 
@@ -141,7 +148,9 @@ def test_preferences_from_mf():
     model = BiasedMF(n_factors=2, reg=0.1).fit(ratings)
     truth = preferences_from_mf(model, noise=0.5)
     np.testing.assert_allclose(truth.latent([1, 2], [2, 1]), model.predict([1, 2], [2, 1]), rtol=1e-5)
-    with pytest.raises(ValueError, match="fitted BiasedMF"):
+    with pytest.raises(NotFittedError, match="BiasedMF is not fitted yet"):
         preferences_from_mf(BiasedMF())
+    with pytest.raises(TypeError, match="EASE has no user_factors_"):
+        preferences_from_mf(EASE(l2=1.0).fit(ratings))
     with pytest.raises(ValueError, match="noise"):
         preferences_from_mf(model, noise=0)

@@ -82,14 +82,18 @@ def test_candidates_refuse_impossible_requests():
 def test_bad_input_is_explained(ratings):
     with pytest.raises(ValueError, match="lacks column"):
         random_split(ratings.drop(columns="item_id"))
-    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+    with pytest.raises(ValueError, match="test_size must be a number > 0 and < 1"):
         stratified_split(ratings, test_size=1.5)
+    with pytest.raises(TypeError, match="test_size must be a number"):
+        random_split(ratings, test_size="25%")
     with pytest.raises(ValueError, match="empty"):
         temporal_split(ratings.iloc[:0])
-    with pytest.raises(ValueError, match="DataFrame"):
+    with pytest.raises(TypeError, match="DataFrame"):
         random_split(ratings.to_numpy())
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="k must be an integer >= 1"):
         leave_last_k_out(ratings, k=0)
+    with pytest.raises(TypeError, match="min_train must be an integer"):
+        leave_last_k_out(ratings, min_train=1.5)
 
 
 def test_id_index_and_matrix():

@@ -68,7 +68,11 @@ def test_truth_explains_the_ratings(data):
 
 
 def test_bad_sizes():
-    with pytest.raises(ValueError, match="at least 2 users"):
+    with pytest.raises(ValueError, match="n_users must be an integer >= 2"):
         generate_movielens_like(n_users=1)
-    with pytest.raises(ValueError, match="mean_ratings_per_user"):
+    with pytest.raises(TypeError, match="n_items must be an integer"):
+        generate_movielens_like(n_items=100.0)
+    with pytest.raises(ValueError, match="mean_ratings_per_user must be a number >= 20 and <= 30"):
         generate_movielens_like(n_users=10, n_items=30, mean_ratings_per_user=50)
+    with pytest.raises(ValueError, match="ratings_like must be one of"):
+        generate_movielens_like(n_users=10, n_items=30, mean_ratings_per_user=25, ratings_like="imdb")

@@ -4,6 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sklearn.base import clone
+
+from rec_utils._checks import NotFittedError
 from rec_utils.data.text_features import RidgeMap, TextEmbedder, cold_item_split, item_texts
 
 ITEMS = pd.DataFrame({
@@ -24,7 +27,7 @@ def test_item_texts_clean_titles_and_add_genres_and_decade():
 
 
 def test_item_texts_validates_columns():
-    with pytest.raises(ValueError, match="missing column"):
+    with pytest.raises(ValueError, match=r"items lacks column\(s\) \['genres'\]"):
         item_texts(ITEMS.drop(columns="genres"))
     with pytest.raises(TypeError, match="DataFrame"):
         item_texts(["Toy Story"])
@@ -42,11 +45,15 @@ def test_text_embedder_unit_vectors_and_similar_titles_close():
 def test_text_embedder_caps_components_and_validates():
     vectors = TextEmbedder(n_components=50).fit_transform(["a b", "b c", "c d"])
     assert vectors.shape[1] <= 2  # at most n_texts - 1 components
+    bad = TextEmbedder(n_components=0)  # stored as given, refused by fit
+    assert bad.get_params() == {"n_components": 0, "seed": 0} and clone(bad).n_components == 0
     with pytest.raises(ValueError, match="n_components"):
-        TextEmbedder(n_components=0)
+        bad.fit(["a b", "b c"])
+    with pytest.raises(TypeError, match="n_components"):
+        TextEmbedder(n_components=2.0).fit(["a b", "b c"])
     with pytest.raises(TypeError, match="single str"):
         TextEmbedder().fit("just one string")
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         TextEmbedder().transform(["a", "b"])
 
 
@@ -63,11 +70,16 @@ def test_ridge_map_matches_closed_form_and_recovers_a_linear_map():
 
 
 def test_ridge_map_validates():
-    with pytest.raises(ValueError, match="l2 must be a positive number"):
-        RidgeMap(l2=0)
+    assert RidgeMap(l2=0).l2 == 0  # stored as given, refused by fit
+    with pytest.raises(ValueError, match="l2 must be a number > 0"):
+        RidgeMap(l2=0).fit(np.eye(3), np.eye(3))
+    with pytest.raises(TypeError, match="l2 must be a number"):
+        RidgeMap(l2="1").fit(np.eye(3), np.eye(3))
     with pytest.raises(ValueError, match="one row per item"):
         RidgeMap().fit(np.zeros((3, 2)), np.zeros((4, 2)))
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(ValueError, match="targets must be 2-dimensional"):
+        RidgeMap().fit(np.zeros((3, 2)), np.zeros(3))
+    with pytest.raises(NotFittedError, match="not fitted"):
         RidgeMap().predict(np.zeros((1, 2)))
     with pytest.raises(ValueError, match="2 columns"):
         RidgeMap().fit(np.eye(3)[:, :2], np.eye(3)).predict(np.zeros((1, 3)))
@@ -89,5 +101,7 @@ def test_cold_item_split_validates():
         cold_item_split(ratings, cold_fraction=1.0)
     with pytest.raises(ValueError, match="min_ratings"):
         cold_item_split(ratings, min_ratings=0)
+    with pytest.raises(TypeError, match="min_ratings"):
+        cold_item_split(ratings, min_ratings=2.5)
     with pytest.raises(ValueError, match="no item would be cold"):
         cold_item_split(ratings, cold_fraction=0.2, min_ratings=5)

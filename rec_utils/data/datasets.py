@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
+from .._checks import check_number
 from .interactions import CAPABILITIES, Capabilities, Dataset, RatingScale  # re-exported: loaders return them
 from .schema import (
     AGE, DTYPES, GENDER, GENRE_SEPARATOR, GENRES, INTERACTION_COLUMNS, ITEM, ML100K_GENRES,
@@ -650,8 +651,7 @@ def canonical_fold(data: Dataset, fold: int = 1) -> tuple[pd.DataFrame, pd.DataF
     real ML-100K has them; for other data a ``ValueError`` says so (notebooks then use a
     seeded random 80/20 split instead, and say that too).
     """
-    if fold not in range(1, 6):
-        raise ValueError(f"fold must be 1..5, got {fold!r}")
+    fold = check_number("fold", fold, low=1, high=5, integer=True)
     folder = Path(data.source)
     files = [folder / f"u{fold}.base", folder / f"u{fold}.test"]
     if data.name != "ml-100k" or data.quick or not all(f.is_file() for f in files):

@@ -26,13 +26,11 @@ All times are Unix seconds (UTC); durations are in days.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 
+from .._checks import check_array, check_frame, check_number
 from .schema import GENRE_SEPARATOR, GENRES, ITEM, RATING, TIMESTAMP, USER, YEAR
-from .interactions import check_interactions
 
 __all__ = [
     "SECONDS_PER_DAY", "user_features", "item_features", "context_features",
@@ -50,28 +48,13 @@ ITEM_COLUMNS = ("item_popularity", "item_mean_rating", "item_shrunk_mean")
 def _check_ratings(ratings, what: str = "ratings", time: bool = True) -> None:
     """``time=False``: a timestamp column is optional (checked when present)."""
     has_time = time or TIMESTAMP in getattr(ratings, "columns", ())
-    check_interactions(ratings, (USER, ITEM, RATING, TIMESTAMP) if has_time else (USER, ITEM, RATING), what)
-    for column in (RATING, TIMESTAMP) if has_time else (RATING,):
-        if not pd.api.types.is_numeric_dtype(ratings[column]):
-            raise ValueError(f"{what}[{column!r}] must be numeric, got dtype {ratings[column].dtype}")
-
-
-def _check_as_of(as_of) -> None:
-    if as_of is not None and (isinstance(as_of, bool) or not isinstance(as_of, numbers.Real)
-                              or not np.isfinite(as_of)):
-        raise ValueError(f"as_of must be a Unix time in seconds (a number) or None, got {as_of!r}")
-
-
-def _check_prior_strength(prior_strength) -> None:
-    if (isinstance(prior_strength, bool) or not isinstance(prior_strength, numbers.Real)
-            or not np.isfinite(prior_strength) or prior_strength < 0):
-        raise ValueError(f"prior_strength must be a finite number >= 0, got {prior_strength!r}")
+    columns = (USER, ITEM, RATING, TIMESTAMP) if has_time else (USER, ITEM, RATING)
+    check_frame(ratings, columns, what, numeric=(RATING, TIMESTAMP))
 
 
 def _check_genre_matrix(genre_matrix, item_ids) -> None:
-    if not isinstance(genre_matrix, pd.DataFrame):
-        raise ValueError("genre_matrix must be a DataFrame indexed by item_id with one 0/1 column per "
-                         f"genre (Dataset.genre_matrix()), got {type(genre_matrix).__name__}")
+    """What the genre features need beyond a frame: numeric 0/1 columns for every rated item."""
+    check_frame(genre_matrix, (), "genre_matrix")  # Dataset.genre_matrix(): indexed by item_id
     if genre_matrix.shape[1] == 0:
         raise ValueError("genre_matrix has no genre columns")
     if not all(pd.api.types.is_numeric_dtype(t) for t in genre_matrix.dtypes):
@@ -84,12 +67,8 @@ def _check_genre_matrix(genre_matrix, item_ids) -> None:
 
 
 def _check_items(items, item_ids) -> None:
-    if not isinstance(items, pd.DataFrame):
-        raise ValueError(f"items must be a DataFrame with columns {[ITEM, YEAR, GENRES]}, "
-                         f"got {type(items).__name__}")
-    missing = [c for c in (ITEM, YEAR, GENRES) if c not in items.columns]
-    if missing:
-        raise ValueError(f"items lacks column(s) {missing}; got {list(items.columns)}")
+    """What the item features need beyond a frame: one row per item, every rated item there."""
+    check_frame(items, (ITEM, YEAR, GENRES), "items", allow_missing=True)
     if items[ITEM].duplicated().any():
         raise ValueError("items has duplicate item ids")
     unknown = np.setdiff1d(np.unique(item_ids), items[ITEM].to_numpy())
@@ -121,7 +100,7 @@ def shrunk_mean(total, count, prior_mean, prior_strength: float = 10.0):
     >>> float(shrunk_mean(total=10.0, count=2, prior_mean=3.5, prior_strength=2))
     4.25
     """
-    _check_prior_strength(prior_strength)
+    check_number("prior_strength", prior_strength, low=0)
     total, count = np.asarray(total, dtype=np.float64), np.asarray(count, dtype=np.float64)
     if (count < 0).any():
         raise ValueError("count must be >= 0")
@@ -175,9 +154,9 @@ def cross_genre_rating(user_affinity, user_genre_mean, item_genres) -> np.ndarra
 
 
 def _rows_by_genre(**arrays) -> list[np.ndarray]:
-    values = [np.asarray(a, dtype=np.float64) for a in arrays.values()]
+    values = [check_array(name, a, ndim=2, finite=False) for name, a in arrays.items()]
     shapes = {name: v.shape for name, v in zip(arrays, values)}
-    if any(v.ndim != 2 for v in values) or len(set(shapes.values())) != 1:
+    if len(set(shapes.values())) != 1:
         raise ValueError(f"{', '.join(arrays)} must be 2-D arrays of the same shape (rows x genres), got {shapes}")
     return values
 
@@ -223,7 +202,8 @@ def user_features(ratings: pd.DataFrame, as_of=None, genre_matrix: pd.DataFrame 
     {'user_activity': 2, 'user_mean_rating': 3.0, 'user_rating_var': 1.0, 'user_recency_days': 0.0, 'user_frequency': 1.0}
     """
     _check_ratings(ratings, time=as_of is not None)
-    _check_as_of(as_of)
+    if as_of is not None:
+        check_number("as_of", as_of)  # Unix seconds
     past, reference = _before(ratings, as_of)
     past = past.astype({RATING: np.float64})  # float32 sums would drift from the point-in-time ones
     grouped = past.groupby(USER, sort=True)
@@ -305,8 +285,9 @@ def item_features(ratings: pd.DataFrame, items: pd.DataFrame, as_of=None,
     """
     _check_ratings(ratings, time=as_of is not None)
     _check_items(items, ratings[ITEM])
-    _check_as_of(as_of)
-    _check_prior_strength(prior_strength)
+    if as_of is not None:
+        check_number("as_of", as_of)  # Unix seconds
+    check_number("prior_strength", prior_strength, low=0)
     past, reference = _before(ratings, as_of)
     past = past.astype({RATING: np.float64})
     ids = np.sort(items[ITEM].to_numpy())
@@ -349,13 +330,7 @@ def context_features(timestamps) -> pd.DataFrame:
     [[0.0, 3.0, 0.0], [6.0, 3.0, 1.0]]
     """
     index = timestamps.index if isinstance(timestamps, pd.Series) else None
-    values = np.asarray(timestamps)
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"timestamps must be a non-empty 1-D sequence of Unix seconds, got shape {values.shape}")
-    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.bool_):
-        raise ValueError(f"timestamps must be Unix seconds (numbers), got dtype {values.dtype}")
-    if not np.isfinite(values).all():
-        raise ValueError("timestamps contain NaN or infinite values")
+    values = check_array("timestamps", timestamps, ndim=1)  # Unix seconds
     moments = pd.to_datetime(values.astype(np.int64), unit="s")
     hour = moments.hour.to_numpy(np.int64)
     weekday = moments.day_of_week.to_numpy(np.int64)
@@ -432,7 +407,7 @@ def point_in_time_features(ratings: pd.DataFrame, genre_matrix: pd.DataFrame | N
     [[0.0, nan], [0.0, nan], [2.0, 3.0]]
     """
     _check_ratings(ratings)
-    _check_prior_strength(prior_strength)
+    check_number("prior_strength", prior_strength, low=0)
     users = ratings[USER].to_numpy()
     item_ids = ratings[ITEM].to_numpy()
     times = ratings[TIMESTAMP].to_numpy(np.int64)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._checks import check_frame
 from .schema import (
     AGE, GENDER, GENRE_SEPARATOR, GENRES, ITEM, ML100K_GENRES, OCCUPATION, RATING, TIMESTAMP, TITLE, USER,
     YEAR, ZIP,
@@ -197,6 +198,7 @@ class Dataset:
 
     Examples
     --------
+    >>> from rec_utils.data import load_dataset
     >>> data = load_dataset("synthetic", quick=True, verbose=False)
     >>> data.has("demographics"), str(data.rating_scale)
     (True, '1–5 in steps of 1')
@@ -259,6 +261,7 @@ class Dataset:
 
         Examples
         --------
+        >>> from rec_utils.data import load_dataset
         >>> data = load_dataset("synthetic-latest-small", quick=True, verbose=False)
         >>> data.supports("demographics", section="the age plot")
         Skipped: the age plot needs user demographics (age, gender, occupation), which synthetic-latest-small does not have.
@@ -327,22 +330,14 @@ class Dataset:
 
 def check_interactions(ratings: pd.DataFrame, columns=(USER, ITEM), what: str = "ratings",
                        allow_missing: bool = False) -> None:
-    """Raise a ``ValueError`` unless ``ratings`` is a non-empty frame with ``columns``.
+    """Raise unless ``ratings`` is a non-empty frame with ``columns``.
 
-    Missing values in those columns are refused too, unless ``allow_missing`` (cleaning
-    code, which looks for them).
+    A ``TypeError`` when ``ratings`` is not a DataFrame; a ``ValueError`` when a column is
+    missing, the frame is empty or those columns have missing values (allowed with
+    ``allow_missing``, for cleaning code, which looks for them). See
+    :func:`rec_utils._checks.check_frame`.
     """
-    if not isinstance(ratings, pd.DataFrame):
-        raise ValueError(f"{what} must be a pandas DataFrame with columns {list(columns)}, "
-                         f"got {type(ratings).__name__}")
-    missing = [c for c in columns if c not in ratings.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; expected {list(columns)}, "
-                         f"got {list(ratings.columns)}")
-    if ratings.empty:
-        raise ValueError(f"{what} is empty")
-    if not allow_missing and ratings[list(columns)].isna().any().any():
-        raise ValueError(f"{what} has missing values in {list(columns)}")
+    check_frame(ratings, columns, what, allow_missing=allow_missing)
 
 
 def deduplicate_interactions(ratings: pd.DataFrame) -> pd.DataFrame:

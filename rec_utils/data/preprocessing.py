@@ -21,8 +21,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from .._checks import check_fitted, check_frame, check_number, fraction, positive_int
 from .schema import DTYPES, INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP, USER
-from .interactions import check_interactions
 
 __all__ = ["ANOMALY_CHECKS", "BOT_RULE", "find_rating_anomalies", "clean_ratings", "user_rating_stats",
            "apply_bot_rule", "UserMeanCenterer", "mean_center"]
@@ -31,11 +31,6 @@ __all__ = ["ANOMALY_CHECKS", "BOT_RULE", "find_rating_anomalies", "clean_ratings
 ANOMALY_CHECKS = ("missing", "rating_out_of_range", "timestamp_out_of_range", "duplicate", "bot_user")
 # The bot rule's default thresholds: a user is a bot only when all three hold at once.
 BOT_RULE = {"bot_min_ratings": 50, "bot_min_per_minute": 20.0, "bot_min_same_share": 0.95}
-
-
-def _check_frame(ratings, columns=INTERACTION_COLUMNS, what: str = "ratings") -> None:
-    """``split.check_interactions``, with missing values allowed: they are what we look for."""
-    check_interactions(ratings, columns, what, allow_missing=True)
 
 
 def _unix_seconds(moment, default: float) -> float:
@@ -78,7 +73,7 @@ def user_rating_stats(ratings: pd.DataFrame) -> pd.DataFrame:
     1                3                 3.0                1.0
     2                2                 0.2                0.5
     """
-    _check_frame(ratings, (USER, RATING, TIMESTAMP))
+    check_frame(ratings, (USER, RATING, TIMESTAMP), allow_missing=True, numeric=(RATING, TIMESTAMP))
     by_user = ratings.groupby(USER, sort=True)
     n = by_user.size()
     minutes = (by_user[TIMESTAMP].max() - by_user[TIMESTAMP].min()) / 60.0
@@ -92,9 +87,9 @@ def user_rating_stats(ratings: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_bot_thresholds(bot_min_ratings, bot_min_per_minute, bot_min_same_share) -> None:
-    if bot_min_ratings < 1 or bot_min_per_minute <= 0 or not 0 < bot_min_same_share <= 1:
-        raise ValueError("bot thresholds must be positive (bot_min_same_share in (0, 1]); got "
-                         f"{bot_min_ratings}, {bot_min_per_minute}, {bot_min_same_share}")
+    positive_int("bot_min_ratings", bot_min_ratings)
+    check_number("bot_min_per_minute", bot_min_per_minute, low=0, low_inclusive=False)
+    fraction("bot_min_same_share", bot_min_same_share, include_one=True)
 
 
 def apply_bot_rule(stats: pd.DataFrame, bot_min_ratings: int = BOT_RULE["bot_min_ratings"],
@@ -127,9 +122,7 @@ def apply_bot_rule(stats: pd.DataFrame, bot_min_ratings: int = BOT_RULE["bot_min
     [[True, True, True, True], [True, False, False, False]]
     """
     needed = ("n_ratings", "ratings_per_minute", "same_rating_share")
-    missing = [c for c in needed if c not in getattr(stats, "columns", ())]
-    if missing:
-        raise ValueError(f"stats must be user_rating_stats' output; it lacks column(s) {missing}")
+    check_frame(stats, needed, "stats (user_rating_stats' output)", numeric=needed)
     _check_bot_thresholds(bot_min_ratings, bot_min_per_minute, bot_min_same_share)
     verdict = stats.assign(many_ratings=stats["n_ratings"] >= bot_min_ratings,
                            machine_speed=stats["ratings_per_minute"] >= bot_min_per_minute,
@@ -149,7 +142,7 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=(
         any of ``user_id, item_id, rating`` (and ``timestamp``, when the log has one) is missing;
     ``rating_out_of_range``
         the rating is not a value of the data's scale: outside ``rating_range`` or, when
-        that is a :class:`~rec_utils.data.datasets.RatingScale` with a step, off its grid (3.7 on
+        that is a :class:`~rec_utils.data.RatingScale` with a step, off its grid (3.7 on
         a half-star scale). Pass the data's own scale, ``data.rating_scale``; a ``(low,
         high)`` pair checks the range only, and ``None`` skips the check;
     ``timestamp_out_of_range``
@@ -191,16 +184,14 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=(
     """
     has_time = TIMESTAMP in getattr(ratings, "columns", ())
     columns = INTERACTION_COLUMNS if has_time else (USER, ITEM, RATING)
-    _check_frame(ratings, columns)
+    # missing values are allowed: they are one of the things we look for
+    check_frame(ratings, columns, allow_missing=True, numeric=(RATING, TIMESTAMP) if has_time else (RATING,))
     scale = rating_range if hasattr(rating_range, "contains") else None
     if scale is None and rating_range is not None:
         low, high = rating_range
         if not low < high:
             raise ValueError(f"rating_range must be (low, high) with low < high, got {rating_range!r}")
     _check_bot_thresholds(bot_min_ratings, bot_min_per_minute, bot_min_same_share)
-    for column in (RATING, TIMESTAMP) if has_time else (RATING,):
-        if not pd.api.types.is_numeric_dtype(ratings[column]):
-            raise ValueError(f"column {column!r} must be numeric, got dtype {ratings[column].dtype}")
     skipped = {}
 
     rating = ratings[RATING].to_numpy(np.float64)
@@ -292,27 +283,23 @@ class UserMeanCenterer:
     """
 
     def fit(self, ratings: pd.DataFrame) -> UserMeanCenterer:
-        _check_frame(ratings, (USER, RATING))
+        check_frame(ratings, (USER, RATING), allow_missing=True, numeric=(RATING,))
         if ratings[[USER, RATING]].isna().any().any():
             raise ValueError("ratings has missing user_id or rating values; clean them first (clean_ratings)")
         self.user_means_ = ratings.groupby(USER)[RATING].mean().astype(float)
         self.global_mean_ = float(ratings[RATING].mean())
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "user_means_"):
-            raise RuntimeError("UserMeanCenterer is not fitted yet: call fit(train) first")
-
     def user_mean(self, user_ids) -> np.ndarray:
         """The fitted mean of each user (the global mean for users not seen in training)."""
-        self._check_fitted()
+        check_fitted(self, "user_means_")
         means = self.user_means_.reindex(np.asarray(user_ids)).to_numpy()
         return np.where(np.isnan(means), self.global_mean_, means)
 
     def transform(self, ratings: pd.DataFrame) -> pd.DataFrame:
         """A copy of ``ratings`` whose ``rating`` column is centred (float32)."""
-        self._check_fitted()
-        _check_frame(ratings, (USER, RATING))
+        check_fitted(self, "user_means_")
+        check_frame(ratings, (USER, RATING), allow_missing=True, numeric=(RATING,))
         centred = ratings[RATING].to_numpy(np.float64) - self.user_mean(ratings[USER])
         return ratings.assign(**{RATING: centred.astype(np.float32)})
 
@@ -321,6 +308,7 @@ class UserMeanCenterer:
 
     def inverse_transform(self, user_ids, centred) -> np.ndarray:
         """Back to the rating scale: ``centred + mean_u`` for paired users and values."""
+        check_fitted(self, "user_means_")
         centred = np.asarray(centred, dtype=np.float64)
         if centred.shape != np.shape(user_ids):
             raise ValueError(f"user_ids and centred values must pair up, got shapes "

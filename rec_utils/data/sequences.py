@@ -6,7 +6,7 @@ Taught in ``notebooks/08_rnns_and_sequential_recommendation.ipynb`` (GRU4Rec) an
 Conventions
 -----------
 * A user's history is ordered by timestamp; ratings given in the same second keep the
-  order of their rows in the frame (as in :func:`~rec_utils.data.split.leave_last_k_out`).
+  order of their rows in the frame (as in :func:`~rec_utils.data.leave_last_k_out`).
   Every function here needs a ``timestamp`` column: data without one have no order to learn.
 * Items enter a network as **tokens**: ``token = position in items + 1`` where ``items`` is
   an :class:`~rec_utils.data.IdIndex`; token ``0`` is padding. Sequences are padded on the

@@ -11,18 +11,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._checks import fraction, positive_int
 from .interactions import IdIndex, check_interactions
 from .schema import ITEM, TIMESTAMP, USER
 
-__all__ = [
-    "IdIndex", "check_interactions", "deduplicate_interactions", "random_split", "stratified_split",
-    "temporal_split", "leave_last_k_out", "sample_candidates", "interaction_matrix",
-]
-
-
-def _check_fraction(test_size: float) -> None:
-    if not (isinstance(test_size, (float, int)) and 0 < test_size < 1):
-        raise ValueError(f"test_size must be a fraction strictly between 0 and 1, got {test_size!r}")
+__all__ = ["random_split", "stratified_split", "temporal_split", "leave_last_k_out", "sample_candidates"]
 
 
 def _pair_groups(ratings: pd.DataFrame) -> tuple[np.ndarray, int]:
@@ -37,7 +30,7 @@ def random_split(ratings: pd.DataFrame, test_size: float = 0.25, seed: int = 42)
     Rows of a pair that occurs more than once stay together, so a pair is never on both sides.
     """
     check_interactions(ratings)
-    _check_fraction(test_size)
+    fraction("test_size", test_size)
     rng = np.random.default_rng(seed)
     groups, n_groups = _pair_groups(ratings)
     group_is_test = np.zeros(n_groups, dtype=bool)
@@ -55,7 +48,7 @@ def stratified_split(ratings: pd.DataFrame, test_size: float = 0.25, seed: int =
     several rows is split as one: all its rows land on the same side.
     """
     check_interactions(ratings)
-    _check_fraction(test_size)
+    fraction("test_size", test_size)
     rng = np.random.default_rng(seed)
     groups, n_groups = _pair_groups(ratings)
     first_row = np.full(n_groups, len(ratings))
@@ -80,7 +73,7 @@ def temporal_split(ratings: pd.DataFrame, test_size: float = 0.2, drop_cold: boo
     ``drop_cold=True`` removes test rows whose user or item never occurs in train.
     """
     check_interactions(ratings, (USER, ITEM, TIMESTAMP))
-    _check_fraction(test_size)
+    fraction("test_size", test_size)
     order = np.argsort(ratings[TIMESTAMP].to_numpy(), kind="stable")
     n_test = int(round(test_size * len(ratings)))
     is_test = np.zeros(len(ratings), dtype=bool)
@@ -99,10 +92,7 @@ def leave_last_k_out(ratings: pd.DataFrame, k: int = 1, min_train: int = 1):
     ``k + min_train`` interactions keep them all in train (they cannot be tested fairly).
     """
     check_interactions(ratings, (USER, ITEM, TIMESTAMP))
-    if not (isinstance(k, (int, np.integer)) and k >= 1):
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    if not (isinstance(min_train, (int, np.integer)) and min_train >= 1):
-        raise ValueError(f"min_train must be a positive integer, got {min_train!r}")
+    k, min_train = positive_int("k", k), positive_int("min_train", min_train)
     users = ratings[USER].to_numpy()
     order = np.lexsort((np.arange(len(ratings)), ratings[TIMESTAMP].to_numpy(), users))
     sorted_users = users[order]
@@ -130,8 +120,7 @@ def sample_candidates(test: pd.DataFrame, known: pd.DataFrame, item_ids, n_negat
     """
     check_interactions(test, what="test")
     check_interactions(known, what="known")
-    if not (isinstance(n_negatives, (int, np.integer)) and n_negatives >= 1):
-        raise ValueError(f"n_negatives must be a positive integer, got {n_negatives!r}")
+    n_negatives = positive_int("n_negatives", n_negatives)
     catalogue = np.unique(np.asarray(item_ids))
     seen = known.groupby(USER)[ITEM].nunique()
     most = int(seen.reindex(test[USER].unique()).fillna(0).max())

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from .._checks import check_choice, check_number, fraction
 from .interactions import Dataset, RatingScale
 from .schema import (
     AGE, DTYPES, GENDER, GENRE_SEPARATOR, GENRES, ITEM, OCCUPATION, RATING, TIMESTAMP, TITLE,
@@ -268,7 +269,7 @@ def generate_movielens_like(n_users: int = 943, n_items: int = 1682, mean_rating
 
     Returns
     -------
-    rec_utils.data.datasets.Dataset
+    rec_utils.data.Dataset
         With ``truth`` set to the :class:`PreferenceModel`.
 
     Examples
@@ -277,16 +278,12 @@ def generate_movielens_like(n_users: int = 943, n_items: int = 1682, mean_rating
     >>> int(data.ratings.groupby("user_id").size().min()) >= 20
     True
     """
-    if n_users < 2 or n_items < 2:
-        raise ValueError(f"need at least 2 users and 2 items, got {n_users} users and {n_items} items")
-    if not min_ratings_per_user <= mean_ratings_per_user <= n_items:
-        raise ValueError(
-            f"mean_ratings_per_user must lie between min_ratings_per_user ({min_ratings_per_user}) "
-            f"and n_items ({n_items}), got {mean_ratings_per_user}")
-    if ratings_like not in RATING_MARGINALS:
-        raise ValueError(f"ratings_like must be one of {sorted(RATING_MARGINALS)}, got {ratings_like!r}")
-    if not 0 < max_share <= 1:
-        raise ValueError(f"max_share must be a fraction in (0, 1], got {max_share!r}")
+    check_number("n_users", n_users, low=2, integer=True)
+    check_number("n_items", n_items, low=2, integer=True)
+    check_number("min_ratings_per_user", min_ratings_per_user, low=1, integer=True)
+    check_number("mean_ratings_per_user", mean_ratings_per_user, low=min_ratings_per_user, high=n_items)
+    check_choice("ratings_like", ratings_like, sorted(RATING_MARGINALS))
+    fraction("max_share", max_share, include_one=True)
     if not period[0] < period[1]:
         raise ValueError(f"period must run forwards, got {period!r}")
     rng = np.random.default_rng(seed)

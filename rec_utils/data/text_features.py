@@ -16,28 +16,20 @@ a usable embedding before anyone has rated it. A pre-trained sentence encoder wo
 
 from __future__ import annotations
 
-import numbers
 import re
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
+from .._checks import check_array, check_fitted, check_frame, check_number, check_seed, fraction, positive_int
 from .interactions import check_interactions
-from .schema import ITEM
+from .schema import GENRES, ITEM, TITLE, YEAR
 
 __all__ = ["item_texts", "TextEmbedder", "RidgeMap", "cold_item_split"]
 
 _YEAR_IN_TITLE = re.compile(r"\s*\(\d{4}\)\s*$")
 _ARTICLE_AT_END = re.compile(r"^(.*), (the|a|an|il|la|le|les|el|der|die|das)$", re.IGNORECASE)
-
-
-def _check_items(items) -> None:
-    if not isinstance(items, pd.DataFrame):
-        raise TypeError(f"items must be a DataFrame with item_id, title, year, genres, got {type(items).__name__}")
-    missing = [c for c in ("item_id", "title", "year", "genres") if c not in items.columns]
-    if missing:
-        raise ValueError(f"items is missing column(s) {missing}; expected item_id, title, year, genres, "
-                         f"got {list(items.columns)}")
 
 
 def _clean_title(title: str) -> str:
@@ -69,7 +61,7 @@ def item_texts(items: pd.DataFrame) -> pd.Series:
     >>> item_texts(items).tolist()
     ['toy story | animation comedy | 1990s', 'the blob | horror sci-fi | 1950s']
     """
-    _check_items(items)
+    check_frame(items, (ITEM, TITLE, YEAR, GENRES), "items", allow_missing=True)
     years = pd.to_numeric(items["year"], errors="coerce")
     decades = [f"{int(y) // 10 * 10}s" if pd.notna(y) else "unknown decade" for y in years]
     genres = items["genres"].fillna("").astype(str).str.replace("|", " ", regex=False).str.lower()
@@ -77,7 +69,7 @@ def item_texts(items: pd.DataFrame) -> pd.Series:
     return pd.Series(texts, index=pd.Index(items["item_id"].to_numpy(), name=ITEM), name="text")
 
 
-class TextEmbedder:
+class TextEmbedder(BaseEstimator):
     """TF-IDF over word and character n-grams, reduced by truncated SVD, rows scaled to unit length.
 
     Word 1-2-grams catch shared words ("star trek", "comedy"); character 2-4-grams within
@@ -91,6 +83,9 @@ class TextEmbedder:
         Length of the output vectors (at most the number of texts minus 1 is used).
     seed : int
         Seeds the randomised SVD.
+
+    Like scikit-learn's estimators, it stores its parameters as given and checks them in
+    :meth:`fit`; :meth:`transform` before :meth:`fit` raises ``NotFittedError``.
 
     Attributes
     ----------
@@ -106,9 +101,7 @@ class TextEmbedder:
     """
 
     def __init__(self, n_components: int = 64, seed: int = 0):
-        if not (isinstance(n_components, numbers.Integral) and not isinstance(n_components, bool) and n_components >= 1):
-            raise ValueError(f"n_components must be a positive integer, got {n_components!r}")
-        self.n_components, self.seed = int(n_components), seed
+        self.n_components, self.seed = n_components, seed
 
     @staticmethod
     def _texts(texts) -> list[str]:
@@ -128,6 +121,8 @@ class TextEmbedder:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        positive_int("n_components", self.n_components)
+        check_seed("seed", self.seed)
         texts = self._texts(texts)
         self.word_vectorizer_ = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"[\w'-]+",
                                                 sublinear_tf=True).fit(texts)
@@ -138,8 +133,7 @@ class TextEmbedder:
         return self
 
     def transform(self, texts) -> np.ndarray:
-        if not hasattr(self, "svd_"):
-            raise RuntimeError("TextEmbedder is not fitted yet: call fit(texts) first")
+        check_fitted(self, "svd_")
         reduced = self.svd_.transform(self._tfidf(self._texts(texts)))
         norms = np.linalg.norm(reduced, axis=1, keepdims=True)
         return (reduced / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -148,7 +142,7 @@ class TextEmbedder:
         return self.fit(texts).transform(texts)
 
 
-class RidgeMap:
+class RidgeMap(BaseEstimator):
     """Ridge regression from features to vectors: ``W = (X_c^T X_c + l2 I)^-1 X_c^T Y_c``, plus an intercept.
 
     ``X_c`` and ``Y_c`` are centred, so the intercept (the mean target vector) is not
@@ -158,7 +152,7 @@ class RidgeMap:
     Parameters
     ----------
     l2 : float
-        Penalty on the squared weights, > 0.
+        Penalty on the squared weights, > 0 (checked by :meth:`fit`).
 
     Attributes
     ----------
@@ -174,15 +168,13 @@ class RidgeMap:
     """
 
     def __init__(self, l2: float = 1.0):
-        if not (isinstance(l2, numbers.Real) and not isinstance(l2, bool) and np.isfinite(l2) and l2 > 0):
-            raise ValueError(f"l2 must be a positive number, got {l2!r}")
-        self.l2 = float(l2)
+        self.l2 = l2
 
     def fit(self, features, targets):
-        x = np.asarray(features, dtype=np.float64)
-        y = np.asarray(targets, dtype=np.float64)
-        if x.ndim != 2 or y.ndim != 2 or len(x) != len(y):
-            raise ValueError(f"features and targets must be 2-D with one row per item each, got shapes "
+        check_number("l2", self.l2, low=0, low_inclusive=False)
+        x, y = check_array("features", features, ndim=2), check_array("targets", targets, ndim=2)
+        if len(x) != len(y):
+            raise ValueError(f"features and targets must have one row per item each, got shapes "
                              f"{x.shape} and {y.shape}")
         self.x_mean_, self.y_mean_ = x.mean(axis=0), y.mean(axis=0)
         xc, yc = x - self.x_mean_, y - self.y_mean_
@@ -190,11 +182,10 @@ class RidgeMap:
         return self
 
     def predict(self, features) -> np.ndarray:
-        if not hasattr(self, "coef_"):
-            raise RuntimeError("RidgeMap is not fitted yet: call fit(features, targets) first")
-        x = np.asarray(features, dtype=np.float64)
-        if x.ndim != 2 or x.shape[1] != len(self.x_mean_):
-            raise ValueError(f"features must be 2-D with {len(self.x_mean_)} columns, got shape {x.shape}")
+        check_fitted(self, "coef_")
+        x = check_array("features", features, ndim=2)
+        if x.shape[1] != len(self.x_mean_):
+            raise ValueError(f"features must have {len(self.x_mean_)} columns, got shape {x.shape}")
         return ((x - self.x_mean_) @ self.coef_ + self.y_mean_).astype(np.float32)
 
 
@@ -221,10 +212,8 @@ def cold_item_split(ratings: pd.DataFrame, cold_fraction: float = 0.2, min_ratin
     (1, [10, 20, 30])
     """
     check_interactions(ratings)
-    if not (isinstance(cold_fraction, numbers.Real) and 0 < cold_fraction < 1):
-        raise ValueError(f"cold_fraction must be a number in (0, 1), got {cold_fraction!r}")
-    if not (isinstance(min_ratings, numbers.Integral) and not isinstance(min_ratings, bool) and min_ratings >= 1):
-        raise ValueError(f"min_ratings must be a positive integer, got {min_ratings!r}")
+    fraction("cold_fraction", cold_fraction)
+    positive_int("min_ratings", min_ratings)
     counts = ratings[ITEM].value_counts()
     eligible = np.sort(counts.index[counts >= min_ratings].to_numpy())
     n_cold = int(round(cold_fraction * len(eligible)))

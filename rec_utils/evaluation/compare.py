@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .._checks import check_array, check_choice, fraction, positive_int
+from .._checks import check_array, check_choice, check_seed, fraction, positive_int
 
 __all__ = ["mean_ci", "paired_difference", "leaderboard"]
 
@@ -35,7 +35,7 @@ def _interval(values: np.ndarray, confidence: float, method: str, n_boot: int, s
     mean = float(values.mean())
     se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
     if method == "normal":
-        z = norm.ppf(0.5 + confidence / 2)
+        z = float(norm.ppf(0.5 + confidence / 2))
         return mean - z * se, mean + z * se, se
     rng = np.random.default_rng(seed)
     means = np.empty(n_boot)
@@ -54,16 +54,30 @@ def _values(name: str, values) -> np.ndarray:
     return array
 
 
+def _check_settings(confidence, method, n_boot, seed) -> None:
+    fraction("confidence", confidence)
+    check_choice("method", method, _METHODS)
+    positive_int("n_boot", n_boot)
+    check_seed("seed", seed)
+
+
 def mean_ci(values, confidence: float = 0.95, method: str = "normal", n_boot: int = 2000, seed: int = 0) -> dict:
     """Mean of per-user values (NaN skipped) with its confidence interval and standard error.
+
+    ``method="normal"``: mean ± z · se with ``se = std(ddof=1) / sqrt(n)``;
+    ``method="bootstrap"``: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2``
+    quantiles of the means of ``n_boot`` resamples of the users (drawn with ``seed``).
+
+    Returns
+    -------
+    dict
+        ``{"mean", "low", "high", "se", "n"}`` (``n``: the values that were not NaN).
 
     >>> r = mean_ci([0.0, 1.0] * 50)
     >>> round(r["mean"], 2), round(r["low"], 3), round(r["high"], 3)
     (0.5, 0.402, 0.598)
     """
-    fraction("confidence", confidence)
-    check_choice("method", method, _METHODS)
-    positive_int("n_boot", n_boot)
+    _check_settings(confidence, method, n_boot, seed)
     array = _values("values", values)
     low, high, se = _interval(array, confidence, method, n_boot, seed)
     return {"mean": float(array.mean()), "low": low, "high": high, "se": se, "n": int(array.size)}
@@ -83,9 +97,7 @@ def paired_difference(a, b, confidence: float = 0.95, method: str = "normal", n_
     >>> round(r["difference"], 4), r["verdict"]
     (0.0875, 'better')
     """
-    fraction("confidence", confidence)
-    check_choice("method", method, _METHODS)
-    positive_int("n_boot", n_boot)
+    _check_settings(confidence, method, n_boot, seed)
     if isinstance(a, pd.Series) and isinstance(b, pd.Series):
         joined = pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
         if joined.empty:
@@ -99,9 +111,9 @@ def paired_difference(a, b, confidence: float = 0.95, method: str = "normal", n_
     diff = _values("a - b", diff)
     low, high, se = _interval(diff, confidence, method, n_boot, seed)
     verdict = "better" if low > 0 else "worse" if high < 0 else "tie"
-    return {"difference": float(diff.mean()), "low": low, "high": high, "se": se,
-            "z": float(diff.mean() / se) if se > 0 else float("inf") * np.sign(diff.mean()),
-            "n": int(diff.size), "verdict": verdict}
+    mean = float(diff.mean())
+    z = mean / se if se > 0 else (float(np.copysign(np.inf, mean)) if mean != 0 else float("nan"))
+    return {"difference": mean, "low": low, "high": high, "se": se, "z": z, "n": int(diff.size), "verdict": verdict}
 
 
 def leaderboard(per_user: dict, metric: str, reference: str | None = None, confidence: float = 0.95,
@@ -123,8 +135,11 @@ def leaderboard(per_user: dict, metric: str, reference: str | None = None, confi
         Sorted best first, with columns ``mean, low, high, vs <reference>, diff low, diff high,
         verdict`` ("reference", "better", "worse" or "tie").
     """
-    if not isinstance(per_user, dict) or not per_user:
-        raise TypeError("per_user must be a non-empty dict of model name -> per-user results")
+    if not isinstance(per_user, dict):
+        raise TypeError(f"per_user must be a dict of model name -> per-user results, got {type(per_user).__name__}")
+    if not per_user:
+        raise ValueError("per_user is empty: pass at least one model's per-user results")
+    _check_settings(confidence, method, n_boot, seed)
     series = {}
     for name, values in per_user.items():
         if isinstance(values, pd.DataFrame):
@@ -149,4 +164,4 @@ def leaderboard(per_user: dict, metric: str, reference: str | None = None, confi
             row.update({f"vs {reference}": diff["difference"], "diff low": diff["low"], "diff high": diff["high"],
                         "verdict": diff["verdict"]})
         rows.append(row)
-    return pd.DataFrame(rows).set_index("model").sort_values("mean", ascending=False)
+    return pd.DataFrame(rows).set_index("model").sort_values("mean", ascending=False, kind="stable")

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .._checks import check_array, check_number, check_positions, positive_int
+
 __all__ = [
     "rmse", "mae", "accuracy", "precision", "recall", "f1", "roc_auc", "log_loss",
     "top_k", "exclude_seen", "precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k",
@@ -35,15 +37,12 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 def _vector(values, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
+    """``values`` as a finite, non-empty 1-D float array (a column vector is flattened)."""
+    array = check_array(name, values)
+    if array.ndim > 1 and set(array.shape[1:]) == {1}:
+        array = array.reshape(-1)
     if array.ndim != 1:
-        array = array.reshape(-1) if array.ndim > 1 and 1 in array.shape[1:] else array
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise ValueError(f"{name} must be 1-dimensional, got shape {array.shape}")
     return array
 
 
@@ -160,8 +159,7 @@ def _floats(values) -> np.ndarray:
 
 
 def _matrices(y_true, y_score, k):
-    if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1):
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    positive_int("k", k)
     score = _floats(y_score.toarray() if sp.issparse(y_score) else y_score)
     truth = _floats(y_true.toarray() if sp.issparse(y_true) else y_true)
     if score.ndim != 2 or truth.ndim != 2:
@@ -187,8 +185,7 @@ def top_k(y_score, k: int) -> np.ndarray:
     score = _floats(y_score)
     if score.ndim != 2:
         raise ValueError(f"y_score must be 2-D, got shape {score.shape}")
-    if not (isinstance(k, (int, np.integer)) and 1 <= k <= score.shape[1]):
-        raise ValueError(f"k must be an integer in 1..{score.shape[1]}, got {k!r}")
+    k = check_number("k", k, low=1, high=score.shape[1], integer=True)
     if np.isnan(score).any():
         raise ValueError("y_score contains NaN; use -inf to exclude an item from the ranking")
     part = np.argpartition(-score, k - 1, axis=1)[:, :k] if k < score.shape[1] else \
@@ -216,6 +213,9 @@ def exclude_seen(y_score, seen) -> np.ndarray:
 def _per_user(truth: np.ndarray, score: np.ndarray, k: int, wanted) -> dict[str, np.ndarray]:
     idx = top_k(score, k)
     gains = np.take_along_axis(truth, idx, axis=1)  # (n_users, k)
+    # an item scored -inf was excluded (exclude_seen): when fewer than k items remain it can
+    # still fill a place of the top-k, but it was never recommended and is never a hit
+    gains = np.where(np.take_along_axis(score, idx, axis=1) == -np.inf, 0.0, gains)
     hit = gains > 0
     n_relevant = (truth > 0).sum(axis=1)
     ranks = np.arange(1, k + 1)
@@ -314,16 +314,8 @@ mrr_at_k.__doc__ = "Mean reciprocal rank of the first relevant item in the top-k
 # --------------------------------------------------------------------------- beyond accuracy
 
 def _recommendations(recommended, n_items=None) -> np.ndarray:
-    rec = np.asarray(recommended)
-    if rec.ndim != 2 or rec.size == 0:
-        raise ValueError(f"recommended must be a non-empty 2-D array (users x k) of item positions, "
-                         f"got shape {rec.shape}")
-    if not np.issubdtype(rec.dtype, np.integer):
-        raise ValueError(f"recommended must hold integer item positions, got dtype {rec.dtype}")
-    if rec.min() < 0 or (n_items is not None and rec.max() >= n_items):
-        raise ValueError(f"item positions must lie in 0..{'n_items-1' if n_items is None else n_items - 1}, "
-                         f"got {rec.min()}..{rec.max()}")
-    return rec
+    """``recommended`` as a non-empty users x k array of item positions (integers in 0..n_items-1)."""
+    return check_positions("recommended", recommended, n_items, ndim=2)
 
 
 def catalog_coverage(recommended, n_items: int) -> float:
@@ -332,8 +324,7 @@ def catalog_coverage(recommended, n_items: int) -> float:
     >>> catalog_coverage([[0, 1], [1, 2]], n_items=10)
     0.3
     """
-    if not (isinstance(n_items, (int, np.integer)) and n_items >= 1):
-        raise ValueError(f"n_items must be a positive integer, got {n_items!r}")
+    n_items = positive_int("n_items", n_items)
     rec = _recommendations(recommended, n_items)
     return float(np.unique(rec).size / n_items)
 
@@ -344,10 +335,8 @@ def intra_list_diversity(recommended, item_features) -> float:
     ``item_features`` is an (n_items, d) array, e.g. genre flags. Items with an all-zero
     feature row count as dissimilar to everything.
     """
-    features = np.asarray(item_features.toarray() if sp.issparse(item_features) else item_features,
-                          dtype=np.float64)
-    if features.ndim != 2:
-        raise ValueError(f"item_features must be 2-D (n_items x d), got shape {features.shape}")
+    features = check_array("item_features", item_features.toarray() if sp.issparse(item_features) else item_features,
+                           ndim=2)  # n_items x d
     rec = _recommendations(recommended, features.shape[0])
     k = rec.shape[1]
     if k < 2:

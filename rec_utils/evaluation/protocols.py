@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._checks import check_array, check_fitted, check_frame, positive_int
+from .._checks import check_array, check_fitted, check_frame, check_seed, positive_int
 from ..data.interactions import IdIndex, interaction_matrix
 from ..data.schema import ITEM, USER
 from .metrics import RANKING_METRICS, exclude_seen, ranking_metrics
@@ -46,7 +46,7 @@ def result_key(metric: str, k: int) -> str:
     """The one spelling of a result: ``result_key("ndcg", 10) == "ndcg@10"``."""
     if metric not in RANKING_METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose from {RANKING_METRICS}")
-    return f"{metric}@{k}"
+    return f"{metric}@{positive_int('k', k)}"
 
 
 def relevance_matrix(test: pd.DataFrame, users: IdIndex, items: IdIndex, user_ids=None) -> sp.csr_matrix:
@@ -71,6 +71,9 @@ def _collect(per_batch: dict[str, list], test_users: np.ndarray, k: int, per_use
 
 
 def _check_metrics(metrics) -> tuple[str, ...]:
+    if isinstance(metrics, str):
+        raise TypeError(f"metrics must be a tuple of metric names, got the string {metrics!r}; "
+                        f"write ({metrics!r},)")
     metrics = tuple(metrics)
     unknown = [m for m in metrics if m not in RANKING_METRICS]
     if not metrics or unknown:
@@ -122,7 +125,10 @@ def evaluate_scores(scores, test: pd.DataFrame, users: IdIndex, items: IdIndex, 
     if not (isinstance(users, IdIndex) and isinstance(items, IdIndex)):
         raise TypeError("users and items must be IdIndex objects (the rows and columns of the scores)")
     test_users = np.unique(check_frame(test, (USER, ITEM), "test")[USER].to_numpy())
-    rows = users.positions(test_users)
+    rows = users.positions(test_users, unknown="mask")
+    if (rows < 0).any():
+        raise ValueError(f"{int((rows < 0).sum())} test user(s) have no row in the scores, e.g. "
+                         f"{test_users[rows < 0][:3].tolist()}; users must index every test user")
     relevant = relevance_matrix(test, users, items, test_users)
     if not callable(scores):
         scores = np.asarray(scores)
@@ -170,24 +176,48 @@ def evaluate_model(model, test: pd.DataFrame, k: int = 10, metrics=TOP_K_METRICS
                            per_user=per_user, batch_size=batch_size)
 
 
-def candidate_scores(scores, test: pd.DataFrame, candidates, users: IdIndex, items: IdIndex) -> np.ndarray:
+def candidate_scores(scores, test: pd.DataFrame, candidates, users: IdIndex | None = None,
+                     items: IdIndex | None = None) -> np.ndarray:
     """The scores of each test row's candidates (``sample_candidates``' output: column 0 the positive).
 
-    ``scores`` is a users x items matrix (rows follow ``users``), a fitted recommender, or a
-    function of user ids; the result has the shape of ``candidates``.
+    ``scores`` is a fitted recommender (its ``users_`` and ``items_`` are the default
+    ``users`` and ``items``), a function of user ids returning rows whose columns follow
+    ``items``, or a users x items matrix whose rows follow ``users`` and columns ``items``.
+    The result has the shape of ``candidates``: feed it to :func:`evaluate_candidates`.
+
+    >>> users, items = IdIndex([1, 2]), IdIndex([10, 20, 30])
+    >>> test = pd.DataFrame({"user_id": [2], "item_id": [30]})
+    >>> candidate_scores(np.array([[0.0, 0.1, 0.2], [0.5, 0.6, 0.7]]), test, [[30, 10]], users, items).tolist()
+    [[0.7, 0.5]]
     """
-    candidates = np.asarray(candidates)
     check_frame(test, (USER, ITEM), "test")
+    candidates = np.asarray(candidates)
     if candidates.ndim != 2 or len(candidates) != len(test) or candidates.shape[1] < 2:
-        raise ValueError(f"candidates must be len(test) x n_candidates (>= 2), got shape {candidates.shape}")
+        raise ValueError(f"candidates must be len(test) x n_candidates (>= 2) = ({len(test)}, n), "
+                         f"got shape {candidates.shape}")
+    is_model = callable(getattr(scores, "score", None))
+    if is_model:
+        check_fitted(scores, "items_")
+        users = scores.users_ if users is None else users
+        items = scores.items_ if items is None else items
+    if not isinstance(items, IdIndex) or not (is_model or callable(scores) or isinstance(users, IdIndex)):
+        raise TypeError("items (and, for a score matrix, users) must be IdIndex objects: the columns "
+                        "(and rows) of the scores")
     user_ids = test[USER].to_numpy()
-    if hasattr(scores, "score") and callable(scores.score):
+    if is_model:
         full = scores.score(user_ids)
     elif callable(scores):
         full = scores(user_ids)
     else:
-        full = np.asarray(scores)[users.positions(user_ids)]
+        matrix = check_array("scores", scores, ndim=2, finite=False)
+        if matrix.shape != (len(users), len(items)):
+            raise ValueError(f"scores must be len(users) x len(items) = {(len(users), len(items))}, "
+                             f"got {matrix.shape}")
+        full = matrix[users.positions(user_ids)]
     full = check_array("scores", full, ndim=2, finite=False)
+    if full.shape != (len(test), len(items)):
+        raise ValueError(f"the scores of the test users must be len(test) x len(items) = "
+                         f"{(len(test), len(items))}, got {full.shape}")
     return np.take_along_axis(full, items.positions(candidates), axis=1)
 
 
@@ -202,6 +232,7 @@ def evaluate_candidates(scores, k: int = 10, metrics=NEXT_ITEM_METRICS, per_user
     """
     k = positive_int("k", k)
     metrics = _check_metrics(metrics)
+    check_seed("seed", seed)
     scores = check_array("scores", scores, ndim=2, finite=False)
     if scores.shape[1] < 2:
         raise ValueError(f"scores must have at least 2 candidates per row, got shape {scores.shape}")

@@ -53,24 +53,21 @@ def build_mult_dae(n_items: int, hidden: int = 200, dropout: float = 0.5, l2: fl
     >>> build_mult_dae(50, hidden=8, seed=0).output.shape
     (None, 50)
     """
-    if not (isinstance(n_items, (int, np.integer)) and n_items >= 2):
-        raise ValueError(f"n_items must be an integer of at least 2, got {n_items!r}")
-    if not (isinstance(hidden, (int, np.integer)) and hidden >= 1):
-        raise ValueError(f"hidden must be a positive integer, got {hidden!r}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}")
-    if l2 < 0:
-        raise ValueError(f"l2 must be non-negative, got {l2!r}")
+    n_items = check_number("n_items", n_items, low=2, integer=True)
+    hidden = positive_int("hidden", hidden)
+    check_number("dropout", dropout, low=0, high=1, high_inclusive=False)
+    check_number("l2", l2, low=0)
+    check_seed("seed", seed)
     import keras
 
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    items_seen = keras.Input(shape=(int(n_items),), name="items_seen")
+    items_seen = keras.Input(shape=(n_items,), name="items_seen")
     normalised = keras.layers.UnitNormalization(name="normalise")(items_seen)
     noisy = keras.layers.Dropout(dropout, name="noise")(normalised)
-    code = keras.layers.Dense(int(hidden), activation="tanh", kernel_regularizer=keras.regularizers.L2(l2),
+    code = keras.layers.Dense(hidden, activation="tanh", kernel_regularizer=keras.regularizers.L2(l2),
                               name="encoder")(noisy)
-    logits = keras.layers.Dense(int(n_items), kernel_regularizer=keras.regularizers.L2(l2), name="decoder")(code)
+    logits = keras.layers.Dense(n_items, kernel_regularizer=keras.regularizers.L2(l2), name="decoder")(code)
     return keras.Model(items_seen, logits, name="mult_dae")
 
 
@@ -92,8 +89,8 @@ def user_batches(inputs, targets, batch_size: int = 128, seed: int | None = None
     """
     if inputs.shape[0] != targets.shape[0]:
         raise ValueError(f"inputs and targets need the same users (rows), got {inputs.shape[0]} and {targets.shape[0]}")
-    if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = positive_int("batch_size", batch_size)
+    check_seed("seed", seed)
     import keras
 
     def dense(batch):
@@ -132,8 +129,12 @@ class MultDAE(Recommender):
     patience : int
         With ``validation`` passed to :meth:`fit`, stop after this many epochs without a
         better validation loss and keep the best weights.
-    seed : int
-        Reseeds Keras (Python, NumPy, TensorFlow) at the start of :meth:`fit`.
+    seed : int or None
+        Reseeds Keras (Python, NumPy, TensorFlow) at the start of :meth:`fit` and orders the
+        batches, so two fits with the same seed give the same model; ``None`` draws fresh
+        randomness each time.
+    verbose : {0, 1, 2}
+        Keras' training verbosity.
 
     Attributes
     ----------
@@ -181,6 +182,8 @@ class MultDAE(Recommender):
 
         self.prepare(ratings, users, items)
         x = self.seen_
+        # without a seed the batches are still shuffled, with fresh randomness
+        order_seed = self.seed if self.seed is not None else int(np.random.default_rng().integers(2**32))
         model = build_mult_dae(len(self.items_), self.hidden, self.dropout, self.l2, seed=self.seed)
         model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=multinomial_log_loss)
         fit_args = {"epochs": self.epochs, "verbose": self.verbose}
@@ -190,7 +193,7 @@ class MultDAE(Recommender):
             fit_args["validation_data"] = user_batches(x, held_out, self.batch_size)
             fit_args["callbacks"] = [keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=self.patience, restore_best_weights=True)]
-        history = model.fit(user_batches(x, x, self.batch_size, seed=self.seed), **fit_args).history
+        history = model.fit(user_batches(x, x, self.batch_size, seed=order_seed), **fit_args).history
         self.model_, self.history_ = model, history
         self.best_epoch_ = (int(np.argmin(history["val_loss"])) + 1 if validation is not None
                             else len(history["loss"]))

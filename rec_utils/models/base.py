@@ -68,7 +68,38 @@ PAD = -1
 
 
 class Recommender(BaseEstimator):
-    """Base class of the course's recommenders; see the module's documentation for the contract."""
+    """Base class of the course's recommenders; see the module's documentation for the contract.
+
+    Examples
+    --------
+    The recommender of the module's documentation, cloned, fitted and asked for more items
+    than some users have left:
+
+    >>> import pandas as pd
+    >>> from sklearn.base import clone
+    >>> from rec_utils._checks import check_number
+    >>> class ShrunkPopularity(Recommender):
+    ...     def __init__(self, shrink=10.0):
+    ...         self.shrink = shrink
+    ...     def validate_params(self):
+    ...         check_number("shrink", self.shrink, low=0)
+    ...     def fit(self, ratings, users=None, items=None):
+    ...         seen = self.prepare(ratings, users, items)
+    ...         counts = np.asarray(seen.sum(axis=0)).ravel()
+    ...         self.popularity_ = counts / (counts.sum() + self.shrink)
+    ...         return self
+    ...     def score(self, user_ids):
+    ...         rows = self.user_positions(user_ids)
+    ...         return np.tile(self.popularity_, (len(rows), 1))
+    >>> r = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [10, 20, 10]})
+    >>> model = clone(ShrunkPopularity(shrink=1.0)).fit(r)
+    >>> model.recommend([1, 2], k=2).tolist()  # user 1 has seen every item: PAD only
+    [[-1, -1], [20, -1]]
+    >>> ShrunkPopularity(shrink=-1).fit(r)  # stored as given, refused by fit
+    Traceback (most recent call last):
+    ...
+    ValueError: shrink must be a number >= 0, got -1
+    """
 
     def validate_params(self) -> None:
         """Check the hyper-parameters (called by :meth:`prepare`, so at the start of ``fit``).
@@ -77,15 +108,21 @@ class Recommender(BaseEstimator):
         """
 
     def prepare(self, ratings: pd.DataFrame, users: IdIndex | None = None, items: IdIndex | None = None,
-                value: str | None = None) -> sp.csr_matrix:
+                value: str | None = None, columns=()) -> sp.csr_matrix:
         """The start of every ``fit``: check the inputs, apply the duplicate rule, index the ids.
 
-        Sets ``users_``, ``items_`` (given indexes, or the ids in ``ratings``) and ``seen_``
-        (binary users x items, float32) and returns ``seen_`` — or, with ``value`` (e.g.
-        ``"rating"``), the users x items matrix of that column.
+        Checks the hyper-parameters (:meth:`validate_params`), then that ``ratings`` is a
+        DataFrame (``TypeError`` otherwise) with ``user_id``, ``item_id``, ``value`` and the
+        other ``columns`` the model needs (e.g. ``("timestamp",)``), without missing values
+        (``ValueError`` otherwise). Sets ``users_``, ``items_`` (given indexes, or the ids in
+        ``ratings``) and ``seen_`` (binary users x items, float32) and returns ``seen_`` — or,
+        with ``value`` (e.g. ``"rating"``), the users x items matrix of that column.
+        A model that reads more of ``ratings`` than the matrix (timestamps, say) reads
+        ``deduplicate_interactions(ratings)``, so the duplicate rule holds there too.
         """
         self.validate_params()
-        check_interactions(ratings, (USER, ITEM) if value is None else (USER, ITEM, value))
+        wanted = (USER, ITEM) + ((value,) if value is not None else ()) + tuple(columns)
+        check_interactions(ratings, tuple(dict.fromkeys(wanted)))
         for name, index in (("users", users), ("items", items)):
             if index is not None and not isinstance(index, IdIndex):
                 raise TypeError(f"{name} must be an IdIndex (or None), got {type(index).__name__}")

@@ -14,11 +14,10 @@ learns popularity, which the dot product alone learns slowly.
 
 from __future__ import annotations
 
-
 import numpy as np
 import scipy.sparse as sp
 
-from .._checks import check_number, check_seed, non_negative_int, positive_int
+from .._checks import check_number, check_seed, positive_int
 from .base import Recommender
 
 __all__ = ["sample_triples", "bpr_sgd_step", "BPR"]
@@ -53,8 +52,8 @@ def sample_triples(seen: sp.csr_matrix, n_triples: int, rng: np.random.Generator
     True
     """
     if not sp.issparse(seen):
-        raise ValueError(f"seen must be a SciPy sparse users x items matrix, got {type(seen).__name__}")
-    non_negative_int("n_triples", n_triples)
+        raise TypeError(f"seen must be a SciPy sparse users x items matrix, got {type(seen).__name__}")
+    positive_int("n_triples", n_triples)
     seen = sp.csr_matrix(seen)
     if seen.nnz == 0:
         raise ValueError("seen has no interactions to draw positives from")

@@ -1,20 +1,23 @@
-"""Baseline recommenders with one interface, and the top-k evaluation they share.
+"""The classical recommenders: top-k models from implicit feedback and rating predictors.
 
 Taught in notebooks 04 (EASE) and 05 (popularity, item-kNN, the bias baseline, biased matrix
 factorisation by ALS and by SGD, item-kNN with baselines, implicit ALS and the blends), and
 used as the yardstick of every later model.
 
-Every recommender follows scikit-learn's conventions:
+Every recommender follows the contract of :class:`rec_utils.models.Recommender`
+(scikit-learn's conventions):
 
-* hyper-parameters are constructor arguments, checked there (a ``ValueError`` names the
-  bad value);
+* hyper-parameters are constructor arguments, stored as given and checked at the start of
+  ``fit`` (``TypeError`` for a wrong type, ``ValueError`` for a bad value), so
+  ``sklearn.base.clone`` and ``set_params`` work;
 * ``fit(ratings, users=None, items=None)`` learns from an interactions frame and returns
   ``self``; pass ``items=IdIndex(all_item_ids)`` so items absent from training can still be
   scored and evaluated;
-* learned state ends in ``_``: ``users_``, ``items_`` (:class:`~rec_utils.data.split.IdIndex`),
+* learned state ends in ``_``: ``users_``, ``items_`` (:class:`~rec_utils.data.IdIndex`),
   ``seen_`` (the binary users x items training matrix);
 * ``score(user_ids)`` returns a users x items array (larger is better);
-* ``recommend(user_ids, k=10)`` returns the ids of the top-k unseen items, best first;
+* ``recommend(user_ids, k=10)`` returns the ids of the top-k unseen items, best first
+  (padded with :data:`~rec_utils.models.PAD` when fewer remain);
 * rating models (:class:`BiasBaseline`, :class:`BiasedMF`, :class:`FunkSVD`,
   :class:`ItemKNNBaseline`, :class:`RatingBlend`) also have ``predict(user_ids, item_ids)``
   for paired users and items; users or items unknown at fit time get what the model knows
@@ -29,13 +32,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 import scipy.sparse as sp
 
 from sklearn.base import clone
 
-from .._checks import check_number, fraction, positive_int
-from ..data.interactions import check_interactions, deduplicate_interactions
+from .._checks import check_frame, check_number, check_seed, fraction, positive_int
+from ..data.interactions import deduplicate_interactions
 from ..data.schema import ITEM, RATING, USER
 from ..data.split import random_split
 from .base import Recommender
@@ -272,7 +274,7 @@ class ImplicitALS(Recommender):
         check_number("reg", self.reg, low=0, low_inclusive=False)
         check_number("unobserved_weight", self.unobserved_weight, low=0, high=1, low_inclusive=False)
         positive_int("n_epochs", self.n_epochs)
-        check_number("seed", self.seed, low=0, integer=True)
+        check_seed("seed", self.seed)
 
     def fit(self, ratings, users=None, items=None):
         self.prepare(ratings, users, items)
@@ -312,7 +314,8 @@ class ScoreBlend(Recommender):
     Parameters
     ----------
     members : list of (Recommender, float)
-        The models (fitted by :meth:`fit`) and their weights.
+        The models and their weights. :meth:`fit` fits clones of them (``members_``) and
+        leaves the given ones untouched.
 
     Examples
     --------
@@ -330,13 +333,13 @@ class ScoreBlend(Recommender):
         if not isinstance(self.members, (list, tuple)):
             raise TypeError(f"members must be a list of (Recommender, weight) pairs, got {type(self.members).__name__}")
         if not self.members:
-            raise ValueError("ScoreBlend needs at least one (model, weight) pair")
-        for member in self.members:
+            raise ValueError("members must hold at least one (Recommender, weight) pair, got none")
+        for position, member in enumerate(self.members):
             if not (isinstance(member, tuple) and len(member) == 2 and isinstance(member[0], Recommender)):
-                raise TypeError(f"each member must be a (Recommender, weight) pair, got {member!r}")
-            check_number("a member's weight", member[1])
+                raise TypeError(f"each of members must be a (Recommender, weight) pair, got {member!r}")
+            check_number(f"the weight of members[{position}]", member[1])
         if sum(weight for _, weight in self.members) <= 0:
-            raise ValueError("at least one member needs a positive weight")
+            raise ValueError(f"members need a positive total weight, got weights {[w for _, w in self.members]}")
 
     def fit(self, ratings, users=None, items=None):
         self.prepare(ratings, users, items)
@@ -367,7 +370,7 @@ class _RatingModel(Recommender):
     """Shared by rating predictors: ``predict`` for pairs, ``score`` for whole rows."""
 
     def _prepare_ratings(self, ratings, users, items) -> sp.csr_matrix:
-        check_interactions(ratings, (USER, ITEM, RATING))
+        check_frame(ratings, (USER, ITEM, RATING), numeric=(RATING,))
         if not np.isfinite(ratings[RATING].to_numpy(np.float64)).all():
             raise ValueError("ratings has non-finite values in the rating column")
         r = self.prepare(ratings, users, items, value=RATING).tocsr().astype(np.float64)  # float32 would round r - mu
@@ -477,7 +480,7 @@ class BiasedMF(_RatingModel):
         positive_int("n_factors", self.n_factors)
         check_number("reg", self.reg, low=0, low_inclusive=False)
         positive_int("n_epochs", self.n_epochs)
-        check_number("seed", self.seed, low=0, integer=True)
+        check_seed("seed", self.seed)
 
     def fit(self, ratings, users=None, items=None):
         r = self._prepare_ratings(ratings, users, items)
@@ -579,7 +582,7 @@ class FunkSVD(_RatingModel):
         check_number("reg", self.reg, low=0)
         positive_int("n_epochs", self.n_epochs)
         positive_int("batch_size", self.batch_size)
-        check_number("seed", self.seed, low=0, integer=True)
+        check_seed("seed", self.seed)
 
     def fit(self, ratings, users=None, items=None):
         r = self._prepare_ratings(ratings, users, items).tocoo()
@@ -766,12 +769,12 @@ class RatingBlend(_RatingModel):
         if not isinstance(self.models, (list, tuple)):
             raise TypeError(f"models must be a list of rating models, got {type(self.models).__name__}")
         if not self.models:
-            raise ValueError("RatingBlend needs at least one rating model")
+            raise ValueError("models must hold at least one rating model, got none")
         for model in self.models:
             if not (hasattr(model, "fit") and hasattr(model, "predict")):
-                raise TypeError(f"every member needs fit() and predict(), got {type(model).__name__}")
+                raise TypeError(f"each of models needs fit() and predict(), got {type(model).__name__}")
         fraction("validation_size", self.validation_size)
-        check_number("seed", self.seed, low=0, integer=True)
+        check_seed("seed", self.seed)
 
     def fit(self, ratings, users=None, items=None):
         self._prepare_ratings(ratings, users, items)

@@ -16,7 +16,7 @@ the versions here give the same numbers.
   history) pair (:func:`build_cfgan_discriminator`), negative sampling by zero
   reconstruction (ZR) and partial masking (PM) (:func:`cfgan_masks`), the training steps
   (:func:`cfgan_train_steps`) and the recommender :class:`CFGAN`, with the
-  ``fit``/``score`` interface of :class:`rec_utils.models.classical.Recommender`.
+  ``fit``/``score`` interface of :class:`rec_utils.models.Recommender`.
   ``CFGAN(adversarial=False)`` trains the same generator with the discriminator switched
   off: a plain reconstruction loss, i.e. an autoencoder, which is how a replication study
   (Pérez Maurera, Ferrari Dacrema, Cremonesi, "An Evaluation Study of Generative Adversarial
@@ -31,13 +31,9 @@ TensorFlow is imported only when a model is built or trained, so importing this 
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .._checks import (
-    check_bool, check_fitted, check_layers, check_number, check_seed, positive_int, positive_int as _positive_int,
-)
+from .._checks import check_array, check_bool, check_fitted, check_layers, check_number, check_seed, positive_int
 from .._console import progress
 from ..data.interactions import interaction_matrix
 from ..evaluation.metrics import exclude_seen, ranking_metrics
@@ -48,24 +44,14 @@ __all__ = ["ring_centres", "ring_of_gaussians", "sliced_wasserstein", "mode_cove
            "build_cfgan_generator", "build_cfgan_discriminator", "cfgan_masks", "cfgan_train_steps", "CFGAN"]
 
 
-# --------------------------------------------------------------------------- validation
-
-def _number(name: str, value, low: float = 0.0, high: float | None = None, strict: bool = False) -> float:
-    return float(check_number(name, value, low=low, high=high, low_inclusive=not strict))
-
+# --------------------------------------------------------------------------- helpers
 
 def _seed(seed) -> None:
-    if seed is not None:
+    """Reseed Keras (Python, NumPy, TensorFlow) when a seed is given."""
+    if check_seed("seed", seed) is not None:
         import keras
 
         keras.utils.set_random_seed(seed)
-
-
-def _points(name: str, x) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or len(x) == 0 or not np.isfinite(x).all():
-        raise ValueError(f"{name} must be a finite 2-D array (points x dimensions), got shape {x.shape}")
-    return x
 
 
 # --------------------------------------------------------------------------- the toy game: data and judges
@@ -76,7 +62,8 @@ def ring_centres(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
     >>> ring_centres(4, 1.0).round(3).tolist()
     [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [-0.0, -1.0]]
     """
-    n_modes, radius = _positive_int("n_modes", n_modes), _number("radius", radius, strict=True)
+    n_modes = positive_int("n_modes", n_modes)
+    radius = float(check_number("radius", radius, low=0, low_inclusive=False))
     angles = 2 * np.pi * np.arange(n_modes) / n_modes
     return (radius * np.column_stack([np.cos(angles), np.sin(angles)])).astype(np.float32)
 
@@ -92,7 +79,8 @@ def ring_of_gaussians(n: int, n_modes: int = 8, radius: float = 2.0, std: float 
     >>> x.shape, bool(abs(np.linalg.norm(x, axis=1).mean() - 2.0) < 0.01)
     ((1000, 2), True)
     """
-    n, std = _positive_int("n", n), _number("std", std, strict=True)
+    n = positive_int("n", n)
+    std = float(check_number("std", std, low=0, low_inclusive=False))
     centres = ring_centres(n_modes, radius)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     mode = rng.integers(0, len(centres), n)
@@ -120,10 +108,10 @@ def sliced_wasserstein(a, b, n_projections: int = 64, seed: int = 0) -> float:
     >>> sliced_wasserstein(a, a[::-1])
     0.0
     """
-    a, b = _points("a", a), _points("b", b)
+    a, b = check_array("a", a, ndim=2), check_array("b", b, ndim=2)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape (points x dimensions), got {a.shape} and {b.shape}")
-    n_projections = _positive_int("n_projections", n_projections)
+    n_projections = positive_int("n_projections", n_projections)
     directions = np.random.default_rng(seed).normal(size=(a.shape[1], n_projections))
     directions /= np.linalg.norm(directions, axis=0, keepdims=True)
     return float(np.abs(np.sort(a @ directions, axis=0) - np.sort(b @ directions, axis=0)).mean())
@@ -146,10 +134,11 @@ def mode_coverage(samples, centres, std: float, min_share: float = 0.25) -> dict
     >>> mode_coverage(np.repeat(centres[:3], 10, axis=0), centres, std=0.1)["modes_covered"]
     3
     """
-    samples, centres = _points("samples", samples), _points("centres", centres)
+    samples, centres = check_array("samples", samples, ndim=2), check_array("centres", centres, ndim=2)
     if samples.shape[1] != centres.shape[1]:
         raise ValueError(f"samples and centres need the same dimension, got {samples.shape[1]} and {centres.shape[1]}")
-    std, min_share = _number("std", std, strict=True), _number("min_share", min_share)
+    std = float(check_number("std", std, low=0, low_inclusive=False))
+    min_share = float(check_number("min_share", min_share, low=0))
     distance = np.linalg.norm(samples[:, None, :] - centres[None, :, :], axis=2)
     nearest, good = distance.argmin(axis=1), distance.min(axis=1) < 3 * std
     per_mode = np.bincount(nearest[good], minlength=len(centres))
@@ -175,8 +164,8 @@ def build_toy_generator(noise_dim: int = 8, width: int = 64, depth: int = 2, out
     >>> build_toy_generator(4, 8, 1, seed=0).count_params()  # (4*8 + 8) + (8*2 + 2)
     58
     """
-    noise_dim, width = _positive_int("noise_dim", noise_dim), _positive_int("width", width)
-    depth, out_dim = _positive_int("depth", depth), _positive_int("out_dim", out_dim)
+    noise_dim, width = positive_int("noise_dim", noise_dim), positive_int("width", width)
+    depth, out_dim = positive_int("depth", depth), positive_int("out_dim", out_dim)
     import keras
 
     _seed(seed)
@@ -192,7 +181,7 @@ def build_toy_discriminator(in_dim: int = 2, width: int = 64, depth: int = 2, se
     >>> build_toy_discriminator(2, 8, 1, seed=0).output.shape
     (None, 1)
     """
-    in_dim, width, depth = _positive_int("in_dim", in_dim), _positive_int("width", width), _positive_int("depth", depth)
+    in_dim, width, depth = positive_int("in_dim", in_dim), positive_int("width", width), positive_int("depth", depth)
     import keras
 
     _seed(seed)
@@ -223,8 +212,7 @@ def generator_loss(fake_logits, saturating: bool = False):
     >>> round(float(generator_loss(np.zeros(2, "float32"))), 4), round(float(generator_loss(np.zeros(2, "float32"), True)), 4)
     (0.6931, -0.6931)
     """
-    if not isinstance(saturating, (bool, np.bool_)):
-        raise ValueError(f"saturating must be True or False, got {saturating!r}")
+    check_bool("saturating", saturating)
     import keras
 
     logits = keras.ops.convert_to_tensor(fake_logits)
@@ -244,7 +232,7 @@ def build_cfgan_generator(n_items: int, hidden=(256,), seed: int | None = None):
     >>> build_cfgan_generator(30, hidden=(8,), seed=0).output.shape
     (None, 30)
     """
-    n_items, hidden = _positive_int("n_items", n_items), check_layers("hidden", hidden)
+    n_items, hidden = positive_int("n_items", n_items), check_layers("hidden", hidden)
     import keras
 
     _seed(seed)
@@ -266,7 +254,7 @@ def build_cfgan_discriminator(n_items: int, hidden=(128,), seed: int | None = No
     >>> build_cfgan_discriminator(30, hidden=(8,), seed=0).count_params()  # (60*8 + 8) + (8 + 1)
     497
     """
-    n_items, hidden = _positive_int("n_items", n_items), check_layers("hidden", hidden)
+    n_items, hidden = positive_int("n_items", n_items), check_layers("hidden", hidden)
     import keras
 
     _seed(seed)
@@ -292,10 +280,9 @@ def cfgan_masks(history: np.ndarray, zr_ratio: float, pm_ratio: float, rng: np.r
     >>> zr.tolist(), pm.tolist()
     ([[0.0, 1.0, 1.0, 1.0]], [[0.0, 1.0, 1.0, 1.0]])
     """
-    history = np.asarray(history)
-    if history.ndim != 2:
-        raise ValueError(f"history must be a 2-D users x items array, got shape {history.shape}")
-    zr_ratio, pm_ratio = _number("zr_ratio", zr_ratio, high=1.0), _number("pm_ratio", pm_ratio, high=1.0)
+    history = check_array("history", history, ndim=2, dtype=None)
+    zr_ratio = float(check_number("zr_ratio", zr_ratio, low=0, high=1))
+    pm_ratio = float(check_number("pm_ratio", pm_ratio, low=0, high=1))
     unseen = history == 0
     zr = (rng.random(history.shape, dtype=np.float32) < zr_ratio) & unseen
     pm = (rng.random(history.shape, dtype=np.float32) < pm_ratio) & unseen
@@ -324,9 +311,8 @@ def cfgan_train_steps(generator, discriminator, generator_optimizer, discriminat
     becomes an autoencoder; ``discriminator_step`` still works (it can watch the generator
     without being heard).
     """
-    zr_weight = _number("zr_weight", zr_weight)
-    if not isinstance(adversarial, (bool, np.bool_)):
-        raise ValueError(f"adversarial must be True or False, got {adversarial!r}")
+    zr_weight = float(check_number("zr_weight", zr_weight, low=0))
+    check_bool("adversarial", adversarial)
     import tensorflow as tf
 
     def masked_mean(values, mask):
@@ -461,12 +447,12 @@ class CFGAN(Recommender):
         """
         import keras
 
-
         self.prepare(ratings, users, items)
         history = self.seen_.toarray().astype(np.float32)
         n_users, n_items = history.shape
         self.generator_ = build_cfgan_generator(n_items, self.generator_hidden, seed=self.seed)
-        self.discriminator_ = build_cfgan_discriminator(n_items, self.discriminator_hidden, seed=self.seed + 1)
+        self.discriminator_ = build_cfgan_discriminator(
+            n_items, self.discriminator_hidden, seed=None if self.seed is None else self.seed + 1)
         discriminator_step, generator_step = cfgan_train_steps(
             self.generator_, self.discriminator_, keras.optimizers.Adam(self.learning_rate),
             keras.optimizers.Adam(self.learning_rate if self.discriminator_learning_rate is None
@@ -507,7 +493,6 @@ class CFGAN(Recommender):
         if best[1] is not None:
             self.generator_.set_weights(best[1])
         self.history_, self.best_epoch_ = log, best[2]
-        self._history_matrix = history
         return self
 
     def _validation_ndcg(self, generated, history, rows, truth, batch_size: int = 256) -> float:
@@ -520,11 +505,17 @@ class CFGAN(Recommender):
         return float(np.nanmean(np.concatenate(per_user)))
 
     def _generate(self, rows, history, batch_size: int = 512) -> np.ndarray:
-        return np.concatenate([np.asarray(self.generator_(history[rows[s:s + batch_size]], training=False))
+        """The generator's output for the users at ``rows`` of ``history`` (dense, or sparse and
+        densified a batch at a time)."""
+        def batch(part):
+            part = history[part]
+            return part.toarray().astype(np.float32) if hasattr(part, "toarray") else part
+
+        return np.concatenate([np.asarray(self.generator_(batch(rows[s:s + batch_size]), training=False))
                                for s in range(0, len(rows), batch_size)]).astype(np.float32)
 
     def score(self, user_ids):
         """The generated purchase vector of each user, given the user's training history."""
         rows = self.user_positions(user_ids)
         check_fitted(self, "generator_")
-        return self._generate(rows, self._history_matrix)
+        return self._generate(rows, self.seen_)

@@ -13,7 +13,7 @@ Filtering" (WWW 2017):
   weights into it (NCF's pre-training).
 
 Every model takes two integer inputs, ``user`` and ``item`` (positions ``0..n-1``, e.g. from
-:class:`rec_utils.data.split.IdIndex`), and outputs the probability that the user interacts with
+:class:`rec_utils.data.IdIndex`), and outputs the probability that the user interacts with
 the item (layer ``prediction``). :func:`sample_negatives` and :func:`negative_sampling_batches`
 make the training data (each interaction plus sampled non-interactions, resampled every
 epoch) and :func:`score_candidates` scores users x items in batches.
@@ -23,11 +23,9 @@ TensorFlow is imported only when a model is built, so importing this module is c
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .._checks import positive_int as _positive_int
+from .._checks import check_layers, check_number, check_positions, check_seed, positive_int
 
 __all__ = ["build_mf", "build_gmf", "build_mlp", "build_neumf", "load_pretrained",
            "sample_negatives", "negative_sampling_batches", "score_candidates"]
@@ -35,27 +33,17 @@ __all__ = ["build_mf", "build_gmf", "build_mlp", "build_neumf", "load_pretrained
 
 # --------------------------------------------------------------------------- validation
 
-def _non_negative(name: str, value) -> float:
-    if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    return float(value)
-
-
 def _tower(layers) -> tuple[int, ...]:
-    try:
-        sizes = tuple(layers)
-    except TypeError:
-        raise ValueError(f"layers must be a sequence of positive integers, got {layers!r}") from None
-    if not sizes or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
-        raise ValueError(f"layers must be a non-empty sequence of positive integers, got {layers!r}")
+    """NCF's MLP widths: positive integers, the first even (it holds the user and the item halves)."""
+    sizes = check_layers("layers", layers)
     if sizes[0] % 2:
         raise ValueError(f"layers[0] is the concatenated user and item embedding, so it must be even, "
                          f"got {sizes[0]}")
-    return tuple(int(s) for s in sizes)
+    return sizes
 
 
 def _sizes(n_users, n_items) -> tuple[int, int]:
-    return _positive_int("n_users", n_users), _positive_int("n_items", n_items)
+    return positive_int("n_users", n_users), positive_int("n_items", n_items)
 
 
 # --------------------------------------------------------------------------- models
@@ -77,7 +65,8 @@ def _prediction(keras):
 
 
 def _seed(seed) -> None:
-    if seed is not None:
+    """Reseed Keras (Python, NumPy, TensorFlow) when a seed is given."""
+    if check_seed("seed", seed) is not None:
         import keras
 
         keras.utils.set_random_seed(seed)
@@ -105,8 +94,10 @@ def build_mf(n_users: int, n_items: int, n_factors: int = 16, l2: float = 0.0, s
 
     Raises
     ------
+    TypeError
+        If a count or size is not an integer, or ``l2`` not a number.
     ValueError
-        If a count or size is not a positive integer, or ``l2`` is negative.
+        If a count or size is below 1, or ``l2`` is negative.
 
     Examples
     --------
@@ -115,7 +106,7 @@ def build_mf(n_users: int, n_items: int, n_factors: int = 16, l2: float = 0.0, s
     150
     """
     n_users, n_items = _sizes(n_users, n_items)
-    n_factors, l2 = _positive_int("n_factors", n_factors), _non_negative("l2", l2)
+    n_factors, l2 = positive_int("n_factors", n_factors), float(check_number("l2", l2, low=0))
     import keras
 
     _seed(seed)
@@ -152,8 +143,10 @@ def build_gmf(n_users: int, n_items: int, n_factors: int = 16, l2: float = 0.0, 
 
     Raises
     ------
+    TypeError
+        If a count or size is not an integer, or ``l2`` not a number.
     ValueError
-        If a count or size is not a positive integer, or ``l2`` is negative.
+        If a count or size is below 1, or ``l2`` is negative.
 
     Examples
     --------
@@ -161,7 +154,7 @@ def build_gmf(n_users: int, n_items: int, n_factors: int = 16, l2: float = 0.0, 
     125
     """
     n_users, n_items = _sizes(n_users, n_items)
-    n_factors, l2 = _positive_int("n_factors", n_factors), _non_negative("l2", l2)
+    n_factors, l2 = positive_int("n_factors", n_factors), float(check_number("l2", l2, low=0))
     import keras
 
     _seed(seed)
@@ -207,9 +200,11 @@ def build_mlp(n_users: int, n_items: int, layers=(64, 32, 16), l2: float = 0.0, 
 
     Raises
     ------
+    TypeError
+        If a count or size is not an integer, or ``l2`` not a number.
     ValueError
-        If a count or size is not a positive integer, ``layers`` is empty or starts with an odd
-        width, or ``l2`` is negative.
+        If a count or size is below 1, ``layers`` is empty or starts with an odd width, or
+        ``l2`` is negative.
 
     Examples
     --------
@@ -217,7 +212,7 @@ def build_mlp(n_users: int, n_items: int, layers=(64, 32, 16), l2: float = 0.0, 
     161
     """
     n_users, n_items = _sizes(n_users, n_items)
-    layers, l2 = _tower(layers), _non_negative("l2", l2)
+    layers, l2 = _tower(layers), float(check_number("l2", l2, low=0))
     import keras
 
     _seed(seed)
@@ -251,9 +246,11 @@ def build_neumf(n_users: int, n_items: int, n_factors: int = 16, mlp_layers=(64,
 
     Raises
     ------
+    TypeError
+        If a count or size is not an integer, or ``l2`` not a number.
     ValueError
-        If a count or size is not a positive integer, ``mlp_layers`` is empty or starts with an odd
-        width, or ``l2`` is negative.
+        If a count or size is below 1, ``mlp_layers`` is empty or starts with an odd width, or
+        ``l2`` is negative.
 
     Examples
     --------
@@ -262,7 +259,7 @@ def build_neumf(n_users: int, n_items: int, n_factors: int = 16, mlp_layers=(64,
     (8, 1)
     """
     n_users, n_items = _sizes(n_users, n_items)
-    n_factors, mlp_layers, l2 = _positive_int("n_factors", n_factors), _tower(mlp_layers), _non_negative("l2", l2)
+    n_factors, mlp_layers, l2 = positive_int("n_factors", n_factors), _tower(mlp_layers), float(check_number("l2", l2, low=0))
     import keras
 
     _seed(seed)
@@ -296,8 +293,7 @@ def load_pretrained(neumf, gmf, mlp, alpha: float = 0.5):
     ValueError
         If ``alpha`` is outside [0, 1] or the three models' layer shapes do not fit together.
     """
-    if not (isinstance(alpha, numbers.Real) and 0 <= alpha <= 1):
-        raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
+    alpha = float(check_number("alpha", alpha, low=0, high=1))
     for source in (gmf, mlp):
         for layer in source.layers:
             if layer.name == "prediction" or not layer.weights:
@@ -323,17 +319,6 @@ def load_pretrained(neumf, gmf, mlp, alpha: float = 0.5):
 
 
 # --------------------------------------------------------------------------- training data
-
-def _positions(name: str, values, size: int) -> np.ndarray:
-    array = np.asarray(values)
-    if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array of positions, got shape {array.shape}")
-    if not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{name} must hold integer positions, got dtype {array.dtype}")
-    if array.min() < 0 or array.max() >= size:
-        raise ValueError(f"{name} must lie in 0..{size - 1}, got values from {array.min()} to {array.max()}")
-    return array.astype(np.int64)
-
 
 def sample_negatives(user_positions, item_positions, n_items: int, n_negatives: int = 4, seed=None):
     """Training pairs for implicit feedback: each interaction plus ``n_negatives`` sampled non-interactions.
@@ -365,9 +350,11 @@ def sample_negatives(user_positions, item_positions, n_items: int, n_negatives: 
 
     Raises
     ------
+    TypeError
+        If the positions are not integers, or a count is not an integer.
     ValueError
-        If the positions are not 1-D integer arrays of equal length within range, a count is
-        not a positive integer, or a user has interacted with every item (nothing to sample).
+        If the positions are not non-empty 1-D arrays of equal length within range, a count is
+        below 1, or a user has interacted with every item (nothing to sample).
 
     Examples
     --------
@@ -377,13 +364,9 @@ def sample_negatives(user_positions, item_positions, n_items: int, n_negatives: 
     >>> bool(set(items[3:7].tolist()) & {0, 1})  # user 0's negatives avoid items 0 and 1
     False
     """
-    n_items, n_negatives = _positive_int("n_items", n_items), _positive_int("n_negatives", n_negatives)
-    users = np.asarray(user_positions)
-    if users.ndim != 1 or users.size == 0 or not np.issubdtype(users.dtype, np.integer) or users.min() < 0:
-        raise ValueError(f"user_positions must be a non-empty 1-D array of non-negative integer positions, "
-                         f"got {users.dtype} of shape {users.shape}")
-    users = users.astype(np.int64)
-    items = _positions("item_positions", item_positions, n_items)
+    n_items, n_negatives = positive_int("n_items", n_items), positive_int("n_negatives", n_negatives)
+    users = check_positions("user_positions", user_positions)
+    items = check_positions("item_positions", item_positions, n_items)
     if users.shape != items.shape:
         raise ValueError(f"user_positions and item_positions must have the same length, "
                          f"got {users.size} and {items.size}")
@@ -430,8 +413,9 @@ def negative_sampling_batches(user_positions, item_positions, n_items: int, n_ne
 
     Raises
     ------
-    ValueError
-        For the arguments :func:`sample_negatives` rejects, or a ``batch_size`` below 1.
+    TypeError, ValueError
+        For the arguments :func:`sample_negatives` rejects, or a ``batch_size`` that is not an
+        integer >= 1.
 
     Examples
     --------
@@ -439,7 +423,7 @@ def negative_sampling_batches(user_positions, item_positions, n_items: int, n_ne
     >>> len(batches), batches[0][0]["user"].shape
     (3, (5,))
     """
-    batch_size = _positive_int("batch_size", batch_size)
+    batch_size = positive_int("batch_size", batch_size)
     sample_negatives(user_positions, item_positions, n_items, n_negatives, seed=0)  # validates the arguments
     import keras
 
@@ -491,8 +475,10 @@ def score_candidates(model, user_positions, item_positions, batch_size: int = 16
 
     Raises
     ------
+    TypeError
+        If the positions are not integers, or ``batch_size`` is not an integer.
     ValueError
-        If the positions are not integer arrays of those shapes, or ``batch_size`` is below 1.
+        If the positions do not have those shapes, or ``batch_size`` is below 1.
 
     Notes
     -----
@@ -506,13 +492,9 @@ def score_candidates(model, user_positions, item_positions, batch_size: int = 16
     >>> score_candidates(model, np.array([0, 4]), np.arange(8)).shape
     (2, 8)
     """
-    batch_size = _positive_int("batch_size", batch_size)
-    users = np.asarray(user_positions)
-    if users.ndim != 1 or users.size == 0 or not np.issubdtype(users.dtype, np.integer):
-        raise ValueError(f"user_positions must be a non-empty 1-D array of integers, got shape {users.shape}")
-    items = np.asarray(item_positions)
-    if items.ndim not in (1, 2) or items.size == 0 or not np.issubdtype(items.dtype, np.integer):
-        raise ValueError(f"item_positions must be a non-empty 1-D or 2-D array of integers, got shape {items.shape}")
+    batch_size = positive_int("batch_size", batch_size)
+    users = check_positions("user_positions", user_positions)
+    items = check_positions("item_positions", item_positions, ndim=(1, 2))
     if items.ndim == 2 and items.shape[0] != users.size:
         raise ValueError(f"a 2-D item_positions needs one row per user: {users.size} users, {items.shape[0]} rows")
     n_candidates = items.shape[-1]

@@ -29,12 +29,9 @@ TensorFlow is imported only when a model is built, so importing this module is c
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-import pandas as pd
 
-from .._checks import positive_int as _positive_int
+from .._checks import check_array, check_number, check_positions, positive_int
 from ..data.sequences import next_item_sequences  # noqa: F401  (re-exported: SASRec's training windows)
 
 __all__ = ["build_sasrec", "sequence_training_model", "masked_next_item_loss", "next_item_sequences",
@@ -64,9 +61,7 @@ def causal_attention_mask(tokens) -> np.ndarray:
     >>> causal_attention_mask([[0, 5, 7]]).astype(int)[0].tolist()
     [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
     """
-    tokens = np.asarray(tokens)
-    if tokens.ndim != 2:
-        raise ValueError(f"tokens must be 2-D (batch x max_len), got shape {tokens.shape}")
+    tokens = check_positions("tokens", tokens, ndim=2)  # batch x max_len
     length = tokens.shape[1]
     earlier = np.tril(np.ones((length, length), dtype=bool))
     return earlier[None] & ((tokens != 0)[:, None, :] | np.eye(length, dtype=bool)[None])
@@ -82,16 +77,16 @@ def sequence_dataset(inputs, targets, batch_size: int = 128, shuffle: bool = Fal
 
     Examples
     --------
-    >>> dataset = sequence_dataset(np.zeros((5, 3), np.int32), np.zeros((5, 3), np.int32), batch_size=2)  # doctest: +SKIP
-    >>> [tuple(y.shape) for _, y in dataset]  # doctest: +SKIP
+    >>> dataset = sequence_dataset(np.zeros((5, 3), np.int32), np.zeros((5, 3), np.int32), batch_size=2)
+    >>> [tuple(y.shape) for _, y in dataset]
     [(2, 3), (2, 3), (1, 3)]
     """
     import tensorflow as tf
 
-    _positive_int("batch_size", batch_size)
-    inputs = np.asarray(inputs, dtype=np.int32)
-    targets = np.asarray(targets, dtype=np.int32)
-    if inputs.ndim != 2 or targets.shape != inputs.shape:
+    positive_int("batch_size", batch_size)
+    inputs = check_array("inputs", inputs, ndim=2, dtype=np.int32)
+    targets = check_array("targets", targets, dtype=np.int32)
+    if targets.shape != inputs.shape:
         raise ValueError(f"inputs and targets must be 2-D arrays of the same shape, got {inputs.shape} and "
                          f"{targets.shape}")
     order = np.random.default_rng(seed).permutation(len(inputs)) if shuffle else np.arange(len(inputs))
@@ -112,7 +107,7 @@ def training_flops(n_parameters: int, n_tokens: int) -> float:
     >>> training_flops(1_000, 50)
     300000.0
     """
-    return 6.0 * _positive_int("n_parameters", n_parameters) * _positive_int("n_tokens", n_tokens)
+    return 6.0 * positive_int("n_parameters", n_parameters) * positive_int("n_tokens", n_tokens)
 
 
 # --------------------------------------------------------------------------- Keras
@@ -226,21 +221,19 @@ def build_sasrec(n_items: int, max_len: int = 50, embedding_dim: int = 64, n_blo
 
     Examples
     --------
-    >>> model = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=1)  # doctest: +SKIP
-    >>> model.predict(np.array([[0, 0, 3, 1, 2]]), verbose=0).shape  # doctest: +SKIP
+    >>> model = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=1)
+    >>> model.predict(np.array([[0, 0, 3, 1, 2]]), verbose=0).shape
     (1, 20)
     """
-    n_items = _positive_int("n_items", n_items)
-    max_len = _positive_int("max_len", max_len)
-    embedding_dim = _positive_int("embedding_dim", embedding_dim)
-    n_blocks = _positive_int("n_blocks", n_blocks)
-    n_heads = _positive_int("n_heads", n_heads)
+    n_items = positive_int("n_items", n_items)
+    max_len = positive_int("max_len", max_len)
+    embedding_dim = positive_int("embedding_dim", embedding_dim)
+    n_blocks = positive_int("n_blocks", n_blocks)
+    n_heads = positive_int("n_heads", n_heads)
     if embedding_dim % n_heads:
         raise ValueError(f"embedding_dim must be divisible by n_heads, got {embedding_dim} and {n_heads}")
-    if not (isinstance(dropout, numbers.Real) and not isinstance(dropout, bool) and 0 <= dropout < 1):
-        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
-    if not (isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    check_number("dropout", dropout, low=0, high=1, high_inclusive=False)
+    check_number("learning_rate", learning_rate, low=0, low_inclusive=False)
     import keras
 
     layers = _layers()
@@ -294,13 +287,12 @@ def sequence_training_model(model, learning_rate: float = 1e-3):
 
     Examples
     --------
-    >>> model = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=1)  # doctest: +SKIP
-    >>> sequence_training_model(model).output_shape  # doctest: +SKIP
+    >>> model = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=1)
+    >>> sequence_training_model(model).output_shape
     (None, 5, 20)
     """
     _check_sasrec(model)
-    if not (isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    check_number("learning_rate", learning_rate, low=0, low_inclusive=False)
     import keras
 
     every_position = model.get_layer("next_item_logits")(model.get_layer("item_states").output)
@@ -344,17 +336,16 @@ def attention_weights(model, sequences, batch_size: int = 256) -> np.ndarray:
 
     Examples
     --------
-    >>> model = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=2)  # doctest: +SKIP
-    >>> attention_weights(model, np.array([[0, 0, 3, 1, 2]])).shape  # doctest: +SKIP
+    >>> model = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=2)
+    >>> attention_weights(model, np.array([[0, 0, 3, 1, 2]])).shape
     (2, 1, 1, 5, 5)
     """
     _check_sasrec(model)
-    sequences = np.asarray(sequences)
     max_len = model.input.shape[1]
-    if sequences.ndim != 2 or sequences.shape[1] != max_len or not np.issubdtype(sequences.dtype, np.integer):
-        raise ValueError(f"sequences must be integer tokens of shape (batch, {max_len}), got "
-                         f"{sequences.dtype} array of shape {sequences.shape}")
-    _positive_int("batch_size", batch_size)
+    sequences = check_positions("sequences", sequences, ndim=2)  # tokens, 0 = padding
+    if sequences.shape[1] != max_len:
+        raise ValueError(f"sequences must be integer tokens of shape (batch, {max_len}), got shape {sequences.shape}")
+    positive_int("batch_size", batch_size)
     import keras
 
     from .sequential import next_item_dataset

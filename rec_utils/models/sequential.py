@@ -13,18 +13,14 @@ candidates).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._checks import check_number, positive_int
-from .._checks import positive_int as _check_positive_int
-from ..data.interactions import check_interactions
-from ..data.sequences import time_ordered
+from .._checks import check_choice, check_number, positive_int
+from ..data.interactions import deduplicate_interactions
 from ..data.schema import ITEM, TIMESTAMP, USER
-
+from ..data.sequences import time_ordered
 from .base import Recommender
 
 __all__ = ["MarkovChainRecommender", "RecentPopularityRecommender", "next_item_dataset", "build_gru4rec"]
@@ -41,6 +37,10 @@ class MarkovChainRecommender(Recommender):
     counts decide, and popularity only breaks ties and ranks the items never seen after
     that last item (the fallback).
 
+    Like every recommender, it counts a (user, item) pair once, at its latest timestamp
+    (:func:`~rec_utils.data.deduplicate_interactions`): a re-watched item moves to the end
+    of the user's history instead of appearing twice.
+
     Examples
     --------
     >>> r = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": [10, 20, 10, 20, 10],
@@ -53,9 +53,8 @@ class MarkovChainRecommender(Recommender):
     """
 
     def fit(self, ratings, users=None, items=None):
-        check_interactions(ratings, (USER, ITEM, TIMESTAMP))
-        self.prepare(ratings, users, items)
-        ordered = time_ordered(ratings)
+        self.prepare(ratings, users, items, columns=(TIMESTAMP,))
+        ordered = time_ordered(deduplicate_interactions(ratings))
         positions = self.items_.positions(ordered[ITEM].to_numpy())
         user_ids = ordered[USER].to_numpy()
         same_user = user_ids[1:] == user_ids[:-1]
@@ -81,7 +80,8 @@ class MarkovChainRecommender(Recommender):
         return scores
 
     def score(self, user_ids):
-        return self.score_after(self.last_item_[self.user_positions(user_ids)])
+        rows = self.user_positions(user_ids)
+        return self.score_after(self.last_item_[rows])
 
 
 class RecentPopularityRecommender(Recommender):
@@ -113,8 +113,8 @@ class RecentPopularityRecommender(Recommender):
         positive_int("window", self.window)
 
     def fit(self, ratings, users=None, items=None):
-        check_interactions(ratings, (USER, ITEM, TIMESTAMP))
-        self.prepare(ratings, users, items)
+        self.prepare(ratings, users, items, columns=(TIMESTAMP,))
+        ratings = deduplicate_interactions(ratings)
         order = np.argsort(ratings[TIMESTAMP].to_numpy(), kind="stable")
         self.times_ = ratings[TIMESTAMP].to_numpy()[order]
         self.positions_ = self.items_.positions(ratings[ITEM].to_numpy()[order])
@@ -165,7 +165,7 @@ def next_item_dataset(inputs, targets=None, batch_size: int = 512, shuffle: bool
     """
     import tensorflow as tf
 
-    _check_positive_int("batch_size", batch_size)
+    positive_int("batch_size", batch_size)
     inputs = np.asarray(inputs, dtype=np.int32)
     order = np.random.default_rng(seed).permutation(len(inputs)) if shuffle else np.arange(len(inputs))
     if targets is None:
@@ -214,13 +214,10 @@ def build_gru4rec(n_items: int, embedding_dim: int = 64, hidden_units: int = 64,
     """
     for arg, value in (("n_items", n_items), ("embedding_dim", embedding_dim),
                        ("hidden_units", hidden_units), ("max_len", max_len)):
-        _check_positive_int(arg, value)
-    if cell not in ("gru", "lstm"):
-        raise ValueError(f"cell must be 'gru' or 'lstm', got {cell!r}")
-    if not (isinstance(dropout, numbers.Real) and 0 <= dropout < 1):
-        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
-    if not (isinstance(learning_rate, numbers.Real) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+        positive_int(arg, value)
+    check_choice("cell", cell, ("gru", "lstm"))
+    check_number("dropout", dropout, low=0, high=1, high_inclusive=False)
+    check_number("learning_rate", learning_rate, low=0, low_inclusive=False)
     import keras
 
     recurrent = keras.layers.GRU if cell == "gru" else keras.layers.LSTM

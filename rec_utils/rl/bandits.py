@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_array, check_number, check_positions, positive_int
+
 __all__ = ["EpsilonGreedy", "UCB1", "ThompsonSampling", "LinUCB", "RandomPolicy", "OraclePolicy",
            "run_bandit", "loglog_slope"]
-
-
-def _check_arms(n_arms) -> int:
-    if isinstance(n_arms, bool) or int(n_arms) != n_arms or n_arms < 2:
-        raise ValueError(f"n_arms must be an integer of at least 2, got {n_arms!r}")
-    return int(n_arms)
 
 
 def _random_argmax(values: np.ndarray, rng: np.random.Generator) -> int:
@@ -30,19 +26,14 @@ def _random_argmax(values: np.ndarray, rng: np.random.Generator) -> int:
 
 class _Bandit:
     def __init__(self, n_arms, seed=0):
-        self.n_arms = _check_arms(n_arms)
+        self.n_arms = check_number("n_arms", n_arms, low=2, integer=True)
         self.rng = np.random.default_rng(seed)
         self.counts = np.zeros(self.n_arms)
         self.reward_sums = np.zeros(self.n_arms)
 
-    def _check_update(self, arm, reward):
-        if not 0 <= arm < self.n_arms:
-            raise ValueError(f"arm must lie in 0..{self.n_arms - 1}, got {arm}")
-        if not np.isfinite(reward):
-            raise ValueError(f"reward must be a finite number, got {reward}")
-
     def update(self, arm, reward, context=None):
-        self._check_update(arm, reward)
+        check_number("arm", arm, low=0, high=self.n_arms - 1, integer=True)
+        check_number("reward", reward)
         self.counts[arm] += 1
         self.reward_sums[arm] += reward
 
@@ -66,11 +57,13 @@ class OraclePolicy:
     """
 
     def __init__(self, n_arms):
-        self.n_arms = _check_arms(n_arms)
+        self.n_arms = check_number("n_arms", n_arms, low=2, integer=True)
 
     def select(self, context=None) -> int:
-        if context is None or len(context) != self.n_arms:
-            raise ValueError(f"the oracle needs the {self.n_arms} true click probabilities as context")
+        context = check_array("context (the true click probabilities)", context, ndim=1)
+        if len(context) != self.n_arms:
+            raise ValueError(f"the oracle needs the {self.n_arms} true click probabilities as context, "
+                             f"got {len(context)}")
         return int(np.argmax(context))
 
     def update(self, arm, reward, context=None):
@@ -90,9 +83,7 @@ class EpsilonGreedy(_Bandit):
 
     def __init__(self, n_arms, epsilon: float = 0.1, seed=0):
         super().__init__(n_arms, seed)
-        if not 0 <= epsilon <= 1:
-            raise ValueError(f"epsilon must lie in [0, 1], got {epsilon}")
-        self.epsilon = epsilon
+        self.epsilon = float(check_number("epsilon", epsilon, low=0, high=1))
 
     def select(self, context=None) -> int:
         if self.rng.random() < self.epsilon:
@@ -140,9 +131,8 @@ class ThompsonSampling(_Bandit):
 
     def __init__(self, n_arms, prior_alpha: float = 1.0, prior_beta: float = 1.0, seed=0):
         super().__init__(n_arms, seed)
-        if prior_alpha <= 0 or prior_beta <= 0:
-            raise ValueError(f"the Beta prior needs positive parameters, got {prior_alpha} and {prior_beta}")
-        self.prior_alpha, self.prior_beta = prior_alpha, prior_beta
+        self.prior_alpha = check_number("prior_alpha", prior_alpha, low=0, low_inclusive=False)
+        self.prior_beta = check_number("prior_beta", prior_beta, low=0, low_inclusive=False)
 
     def update(self, arm, reward, context=None):
         if reward not in (0, 1):
@@ -174,20 +164,17 @@ class LinUCB:
     """
 
     def __init__(self, n_arms, n_features, alpha: float = 1.0, seed=0):
-        self.n_arms = _check_arms(n_arms)
-        if isinstance(n_features, bool) or int(n_features) != n_features or n_features < 1:
-            raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
-        if alpha < 0:
-            raise ValueError(f"alpha must be non-negative, got {alpha}")
-        self.n_features, self.alpha = int(n_features), float(alpha)
+        self.n_arms = check_number("n_arms", n_arms, low=2, integer=True)
+        self.n_features = positive_int("n_features", n_features)
+        self.alpha = float(check_number("alpha", alpha, low=0))
         self.rng = np.random.default_rng(seed)
         self.A_inv = np.repeat(np.eye(self.n_features)[None], self.n_arms, axis=0)
         self.b = np.zeros((self.n_arms, self.n_features))
 
     def _context(self, context) -> np.ndarray:
         if context is None:
-            raise ValueError("LinUCB needs a context vector")
-        x = np.asarray(context, dtype=np.float64)
+            raise TypeError("LinUCB needs a context vector, got None")
+        x = check_array("context", context)
         if x.shape != (self.n_features,):
             raise ValueError(f"context must have shape ({self.n_features},), got {x.shape}")
         return x
@@ -204,8 +191,8 @@ class LinUCB:
 
     def update(self, arm, reward, context=None):
         x = self._context(context)
-        if not 0 <= arm < self.n_arms:
-            raise ValueError(f"arm must lie in 0..{self.n_arms - 1}, got {arm}")
+        check_number("arm", arm, low=0, high=self.n_arms - 1, integer=True)
+        check_number("reward", reward)
         a_inv_x = self.A_inv[arm] @ x
         self.A_inv[arm] -= np.outer(a_inv_x, a_inv_x) / (1.0 + x @ a_inv_x)
         self.b[arm] += reward * x
@@ -242,14 +229,12 @@ def run_bandit(policy, click_probabilities, users, contexts=None, seed=0) -> dic
     >>> out["arms"].tolist(), float(out["regret"].sum())
     ([1, 1, 1], 0.0)
     """
-    p = np.asarray(click_probabilities, dtype=np.float64)
-    users = np.asarray(users, dtype=np.int64)
-    if p.ndim != 2 or not (p.min() >= 0 and p.max() <= 1):
-        raise ValueError(f"click_probabilities must be a 2-D table of probabilities, got shape {p.shape}")
-    if users.ndim != 1 or users.size == 0 or users.min() < 0 or users.max() >= p.shape[0]:
-        raise ValueError(f"users must be a non-empty 1-D array of rows in 0..{p.shape[0] - 1}")
+    p = check_array("click_probabilities", click_probabilities, ndim=2)
+    if not (p.min() >= 0 and p.max() <= 1):
+        raise ValueError(f"click_probabilities must be probabilities in [0, 1], got values from {p.min()} to {p.max()}")
+    users = check_positions("users", users, p.shape[0])
     if contexts is not None:
-        contexts = np.asarray(contexts, dtype=np.float64)
+        contexts = check_array("contexts", contexts, ndim=2)
         if len(contexts) != p.shape[0]:
             raise ValueError(f"contexts must have one row per user ({p.shape[0]}), got {len(contexts)}")
     rng = np.random.default_rng(seed)
@@ -279,11 +264,10 @@ def loglog_slope(cumulative_regret, start: float = 0.1) -> float:
     >>> round(loglog_slope(np.sqrt(t)), 3), round(loglog_slope(0.3 * t), 3)
     (0.5, 1.0)
     """
-    regret = np.asarray(cumulative_regret, dtype=np.float64)
-    if regret.ndim != 1 or len(regret) < 10:
-        raise ValueError(f"need a 1-D curve of at least 10 rounds, got shape {regret.shape}")
-    if not 0 <= start < 1:
-        raise ValueError(f"start must lie in [0, 1), got {start}")
+    regret = check_array("cumulative_regret", cumulative_regret, ndim=1)
+    if len(regret) < 10:
+        raise ValueError(f"cumulative_regret needs a curve of at least 10 rounds, got {len(regret)}")
+    check_number("start", start, low=0, high=1, high_inclusive=False)
     rounds = np.arange(1, len(regret) + 1)
     keep = (rounds > start * len(regret)) & (regret > 0)
     if keep.sum() < 2:

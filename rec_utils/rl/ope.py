@@ -18,32 +18,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_array, check_positions
+
 __all__ = ["importance_weights", "ips", "snips", "doubly_robust"]
 
 
 def _validate(rewards, actions, propensities, target_probabilities):
-    rewards = np.asarray(rewards, dtype=np.float64)
-    actions = np.asarray(actions)
-    propensities = np.asarray(propensities, dtype=np.float64)
-    target = np.asarray(target_probabilities, dtype=np.float64)
-    if rewards.ndim != 1 or rewards.size == 0:
-        raise ValueError(f"rewards must be a non-empty 1-D array, got shape {rewards.shape}")
+    """The logged rounds as arrays, checked: what every estimator here needs."""
+    rewards = check_array("rewards", rewards, ndim=1)
     n = len(rewards)
+    target = check_array("target_probabilities", target_probabilities, ndim=2)
+    if target.shape[0] != n:
+        raise ValueError(f"target_probabilities must have shape ({n}, n_actions), got {target.shape}")
+    actions = check_positions("actions", actions, target.shape[1])
+    propensities = check_array("propensities", propensities, finite=False)
     for name, array in {"actions": actions, "propensities": propensities}.items():
         if array.shape != (n,):
             raise ValueError(f"{name} must have shape ({n},) like rewards, got {array.shape}")
-    if target.ndim != 2 or target.shape[0] != n:
-        raise ValueError(f"target_probabilities must have shape ({n}, n_actions), got {target.shape}")
-    if not np.issubdtype(actions.dtype, np.integer) or actions.min() < 0 or actions.max() >= target.shape[1]:
-        raise ValueError(f"actions must be integers in 0..{target.shape[1] - 1}")
-    if not np.isfinite(propensities).all() or propensities.min() <= 0 or propensities.max() > 1:
+    if not ((propensities > 0) & (propensities <= 1)).all():  # NaN fails too
         bad = propensities[~((propensities > 0) & (propensities <= 1))][:3].tolist()
         raise ValueError(f"propensities must lie in (0, 1] (a zero propensity makes IPS undefined), got e.g. {bad}")
     if target.min() < 0 or not np.allclose(target.sum(axis=1), 1.0, atol=1e-6):
         raise ValueError("each row of target_probabilities must be a probability distribution over actions")
-    if not np.isfinite(rewards).all():
-        raise ValueError("rewards must be finite")
-    return rewards, actions.astype(np.int64), propensities, target
+    return rewards, actions, propensities, target
 
 
 def importance_weights(actions, propensities, target_probabilities) -> np.ndarray:
@@ -97,11 +94,9 @@ def doubly_robust(rewards, actions, propensities, target_probabilities, reward_e
     1.0
     """
     rewards, actions, propensities, target = _validate(rewards, actions, propensities, target_probabilities)
-    q = np.asarray(reward_estimates, dtype=np.float64)
+    q = check_array("reward_estimates", reward_estimates)
     if q.shape != target.shape:
         raise ValueError(f"reward_estimates must have shape {target.shape} like target_probabilities, got {q.shape}")
-    if not np.isfinite(q).all():
-        raise ValueError("reward_estimates must be finite")
     rows = np.arange(len(rewards))
     weights = target[rows, actions] / propensities
     direct = (target * q).sum(axis=1)

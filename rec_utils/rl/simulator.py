@@ -34,7 +34,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from .._checks import check_number
+from .._checks import NotFittedError, check_array, check_number, check_positions, non_negative_int, positive_int
 from ..data.schema import ITEM, USER
 
 __all__ = ["RecommendationEnv", "build_catalogue", "preferences_from_mf", "Catalogue"]
@@ -59,25 +59,25 @@ class Catalogue:
     """
 
     def __init__(self, like, appeal, item_genres, item_ids=None, user_features=None, genre_names=None):
-        like = np.asarray(like, dtype=np.float32)
-        appeal = np.asarray(appeal, dtype=np.float32)
-        item_genres = np.asarray(item_genres, dtype=np.float32)
-        if like.ndim != 2 or like.shape[0] < 1 or like.shape[1] < 2:
+        like = check_array("like", like, ndim=2, dtype=np.float32)  # users x items
+        appeal = check_array("appeal", appeal, ndim=1, dtype=np.float32)
+        item_genres = check_array("item_genres", item_genres, ndim=2, dtype=np.float32)
+        if like.shape[1] < 2:
             raise ValueError(f"like must be a 2-D (n_users, n_items) array with at least 2 items, got shape {like.shape}")
         n_items = like.shape[1]
-        if not (np.isfinite(like).all() and like.min() >= 0 and like.max() <= 1):
+        if not (like.min() >= 0 and like.max() <= 1):
             raise ValueError("like must hold probabilities in [0, 1]")
         if appeal.shape != (n_items,) or not (appeal.min() >= 0 and appeal.max() <= 1):
             raise ValueError(f"appeal must be {n_items} numbers in [0, 1], got shape {appeal.shape}")
-        if item_genres.ndim != 2 or item_genres.shape[0] != n_items:
+        if item_genres.shape[0] != n_items:
             raise ValueError(f"item_genres must have one row per item ({n_items}), got shape {item_genres.shape}")
         if (item_genres.sum(axis=1) <= 0).any():
             raise ValueError("every item needs at least one genre in item_genres")
         self.like, self.appeal, self.item_genres = like, appeal, item_genres
         self.item_ids = np.arange(1, n_items + 1) if item_ids is None else np.asarray(item_ids)
         if user_features is not None:
-            user_features = np.asarray(user_features, dtype=np.float32)
-            if user_features.ndim != 2 or user_features.shape[0] != like.shape[0]:
+            user_features = check_array("user_features", user_features, ndim=2, dtype=np.float32)
+            if user_features.shape[0] != like.shape[0]:
                 raise ValueError(f"user_features must have one row per user ({like.shape[0]}), "
                                  f"got shape {user_features.shape}")
         self.user_features = user_features
@@ -97,7 +97,7 @@ class Catalogue:
 
 
 def preferences_from_mf(model, noise: float = 0.9, scale=None):
-    """Turn a fitted :class:`rec_utils.models.classical.BiasedMF` into a ``PreferenceModel``.
+    """Turn a fitted :class:`rec_utils.models.BiasedMF` into a ``PreferenceModel``.
 
     Real data has no ground truth; a matrix factorisation fitted on it is the next best
     thing. The model's predicted rating becomes the latent appetite, and ratings are read
@@ -120,10 +120,14 @@ def preferences_from_mf(model, noise: float = 0.9, scale=None):
     from ..data.interactions import RatingScale
     from ..data.synthetic import PreferenceModel
 
-    for attribute in ("user_factors_", "item_factors_", "user_bias_", "item_bias_", "global_mean_"):
-        if not hasattr(model, attribute):
-            raise ValueError(f"preferences_from_mf needs a fitted biased matrix factorisation (BiasedMF or "
-                             f"FunkSVD, after fit); {type(model).__name__} has no {attribute}")
+    missing = [attribute for attribute in ("user_factors_", "item_factors_", "user_bias_", "item_bias_", "global_mean_")
+               if not hasattr(model, attribute)]
+    if missing and not hasattr(model, "seen_"):  # a recommender that learned nothing yet
+        raise NotFittedError(f"{type(model).__name__} is not fitted yet: preferences_from_mf needs a fitted biased "
+                             f"matrix factorisation (BiasedMF or FunkSVD)")
+    if missing:
+        raise TypeError(f"preferences_from_mf needs a biased matrix factorisation (BiasedMF or FunkSVD); "
+                        f"{type(model).__name__} has no {missing[0]}")
     check_number("noise", noise, low=0, low_inclusive=False)
     scale = scale if scale is not None else RatingScale(1.0, 5.0, 1.0)
     levels = scale.values()
@@ -150,8 +154,8 @@ def build_catalogue(data, preferences, n_items: int = 20, min_ratings: int = 20,
     ``data.users.user_id`` and ``data.items.item_id`` (sorted), as both the synthetic truth
     and :func:`preferences_from_mf` on a model fitted with those indexes do.
     """
-    if n_items < 2:
-        raise ValueError(f"n_items must be at least 2, got {n_items}")
+    check_number("n_items", n_items, low=2, integer=True)
+    non_negative_int("min_ratings", min_ratings)
     counts = data.ratings[ITEM].value_counts()
     item_ids = np.sort(data.items[ITEM].to_numpy())
     user_ids = np.sort(data.users[USER].to_numpy())
@@ -217,25 +221,20 @@ class RecommendationEnv(gym.Env):
                  users=None):
         if not isinstance(catalogue, Catalogue):
             raise TypeError(f"catalogue must be a Catalogue, got {type(catalogue).__name__}")
-        if int(horizon) != horizon or horizon < 1:
-            raise ValueError(f"horizon must be a positive integer, got {horizon}")
+        horizon = positive_int("horizon", horizon)
         for name, value in {"appeal_weight": appeal_weight, "leave_base": leave_base}.items():
-            if not 0 <= value <= 1:
-                raise ValueError(f"{name} must lie in [0, 1], got {value}")
+            check_number(name, value, low=0, high=1)
         for name, value in {"fatigue_decay": fatigue_decay, "dissatisfaction_decay": dissatisfaction_decay}.items():
-            if not 0 <= value < 1:
-                raise ValueError(f"{name} must lie in [0, 1), got {value}")
+            check_number(name, value, low=0, high=1, high_inclusive=False)
         for name, value in {"boredom": boredom, "ignore_cost": ignore_cost, "leave_slope": leave_slope}.items():
-            if value < 0:
-                raise ValueError(f"{name} must be non-negative, got {value}")
+            check_number(name, value, low=0)
         self.catalogue = catalogue
-        self.horizon = int(horizon)
+        self.horizon = horizon
         self.appeal_weight, self.boredom, self.fatigue_decay = appeal_weight, boredom, fatigue_decay
         self.ignore_cost, self.dissatisfaction_decay = ignore_cost, dissatisfaction_decay
         self.leave_base, self.leave_slope = leave_base, leave_slope
-        self.users = np.arange(catalogue.n_users) if users is None else np.asarray(users, dtype=np.int64)
-        if self.users.size == 0 or self.users.min() < 0 or self.users.max() >= catalogue.n_users:
-            raise ValueError(f"users must be positions in 0..{catalogue.n_users - 1}")
+        self.users = (np.arange(catalogue.n_users) if users is None
+                      else check_positions("users", users, catalogue.n_users))
         genres = catalogue.item_genres
         self._genre_share = genres / genres.sum(axis=1, keepdims=True)  # fatigue an item adds to each genre
         self._genre_mask = (genres > 0).astype(np.float32)
@@ -277,9 +276,7 @@ class RecommendationEnv(gym.Env):
         """Start a session; ``options={"user": position}`` picks the user, else one is drawn."""
         super().reset(seed=seed)
         if options and "user" in options:
-            self._user = int(options["user"])
-            if not 0 <= self._user < self.catalogue.n_users:
-                raise ValueError(f"user must be a position in 0..{self.catalogue.n_users - 1}, got {self._user}")
+            self._user = check_number("user", options["user"], low=0, high=self.catalogue.n_users - 1, integer=True)
         else:
             self._user = int(self.np_random.choice(self.users))
         self._fatigue = np.zeros(self.catalogue.item_genres.shape[1])

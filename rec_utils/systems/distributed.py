@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import numbers
 import os
 import socket
 import subprocess
@@ -35,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._checks import positive_int as _positive_int
-from .._console import quiet_native_stderr as _quiet_native_stderr
+from .._checks import check_number, positive_int
+from .._console import quiet_native_stderr
 
 __all__ = ["free_ports", "tf_config", "split_cpu_devices", "epoch_pairs", "train_embedding_model",
            "run_workers", "WorkerRun"]
@@ -66,7 +65,7 @@ def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
     >>> len(set(ports)) == 2 and all(1024 <= p < 65536 for p in ports)
     True
     """
-    n = _positive_int("n", n)
+    n = positive_int("n", n)
     with contextlib.ExitStack() as stack:
         sockets = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(n)]
         for s in sockets:
@@ -94,8 +93,10 @@ def tf_config(ports, index: int, host: str = "127.0.0.1", task_type: str = "work
 
     Raises
     ------
+    TypeError
+        If a port or ``index`` is not an integer.
     ValueError
-        If ``ports`` is empty or holds a non-port, or ``index`` is out of range.
+        If ``ports`` is empty or holds a number outside 1-65535, or ``index`` is out of range.
 
     Examples
     --------
@@ -104,11 +105,11 @@ def tf_config(ports, index: int, host: str = "127.0.0.1", task_type: str = "work
     {'cluster': {'worker': ['127.0.0.1:2222', '127.0.0.1:2223']}, 'task': {'type': 'worker', 'index': 1}}
     """
     ports = list(ports)
-    if not ports or not all(isinstance(p, numbers.Integral) and not isinstance(p, bool) and 0 < p < 65536
-                            for p in ports):
-        raise ValueError(f"ports must be a non-empty list of port numbers (1-65535), got {ports!r}")
-    if not (isinstance(index, numbers.Integral) and not isinstance(index, bool) and 0 <= index < len(ports)):
-        raise ValueError(f"index must be an integer in 0..{len(ports) - 1}, got {index!r}")
+    if not ports:
+        raise ValueError("ports must be a non-empty list of port numbers (1-65535), got none")
+    for position, port in enumerate(ports):
+        check_number(f"ports[{position}]", port, low=1, high=65535, integer=True)
+    check_number("index", index, low=0, high=len(ports) - 1, integer=True)
     cluster = {task_type: [f"{host}:{p}" for p in ports]}
     return json.dumps({"cluster": cluster, "task": {"type": task_type, "index": int(index)}})
 
@@ -136,9 +137,9 @@ def split_cpu_devices(n: int = 2) -> list:
         If TensorFlow has already initialised its devices with another split (restart the
         kernel and call this first).
     """
-    n = _positive_int("n", n)
+    n = positive_int("n", n)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _quiet_native_stderr():
+    with quiet_native_stderr():
         import tensorflow as tf
 
         cpu = tf.config.list_physical_devices("CPU")[0]
@@ -198,7 +199,7 @@ def train_embedding_model(strategy, user_positions, item_positions, n_users: int
     strategy : tf.distribute.Strategy
         Where the replicas live, e.g. ``tf.distribute.OneDeviceStrategy("/cpu:0")``.
     user_positions, item_positions : array of int
-        The interactions (positions from :class:`rec_utils.data.split.IdIndex`).
+        The interactions (positions from :class:`rec_utils.data.IdIndex`).
     n_users, n_items : int
         Sizes of the embedding tables.
     n_factors, epochs, global_batch_size, learning_rate, n_negatives, seed :
@@ -213,11 +214,13 @@ def train_embedding_model(strategy, user_positions, item_positions, n_users: int
 
     Raises
     ------
+    TypeError
+        For a size that is not an integer.
     ValueError
-        For a non-positive size, or a global batch the replicas cannot share evenly.
+        For a size below 1, or a global batch the replicas cannot share evenly.
     """
-    n_factors, epochs = _positive_int("n_factors", n_factors), _positive_int("epochs", epochs)
-    global_batch_size = _positive_int("global_batch_size", global_batch_size)
+    n_factors, epochs = positive_int("n_factors", n_factors), positive_int("epochs", epochs)
+    global_batch_size = positive_int("global_batch_size", global_batch_size)
     replicas = strategy.num_replicas_in_sync
     if global_batch_size % replicas:
         raise ValueError(f"global_batch_size must be a multiple of the {replicas} replicas, got {global_batch_size}")
@@ -304,18 +307,19 @@ def run_workers(data_file, out_dir, n_workers: int = 2, timeout: float = 300.0, 
 
     Raises
     ------
+    TypeError
+        If ``n_workers`` is not an integer or ``timeout`` not a number.
     ValueError
         If ``n_workers`` or ``timeout`` is not positive, or ``data_file`` does not exist.
     """
-    n_workers = _positive_int("n_workers", n_workers)
-    if not (isinstance(timeout, numbers.Real) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    n_workers = positive_int("n_workers", n_workers)
+    check_number("timeout (seconds)", timeout, low=0, low_inclusive=False)
     data_file, out_dir = Path(data_file), Path(out_dir)
     if not data_file.is_file():
         raise ValueError(f"data_file must be an existing .npz file, got {str(data_file)!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     ports = free_ports(n_workers)
-    package_root = str(Path(__file__).resolve().parents[1])
+    package_root = str(Path(__file__).resolve().parents[2])  # the folder that holds rec_utils/
     processes, logs = [], []
     start = time.perf_counter()
     for index in range(n_workers):
@@ -363,7 +367,7 @@ def _worker_main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    with _quiet_native_stderr():
+    with quiet_native_stderr():
         import keras
         import tensorflow as tf
 

@@ -22,10 +22,10 @@ TensorFlow is imported only by the functions that need it, so the accountant is 
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from scipy.special import gammaln, logsumexp
+
+from .._checks import check_array, check_callable, check_number, positive_int
 
 __all__ = ["per_example_gradients", "clip_by_example_norm", "add_gaussian_noise", "rdp_subsampled_gaussian",
            "compute_rdp", "rdp_to_epsilon", "dp_sgd_epsilon", "federated_average", "DEFAULT_ORDERS"]
@@ -34,20 +34,13 @@ DEFAULT_ORDERS = tuple(range(2, 257))
 """Integer Rényi orders searched by default (2..256)."""
 
 
-def _positive(name: str, value, integer: bool = False, allow_zero: bool = False) -> None:
-    kind = numbers.Integral if integer else numbers.Real
-    ok = isinstance(value, kind) and not isinstance(value, bool) and np.isfinite(value)
-    ok = ok and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        what = "an integer" if integer else "a number"
-        raise ValueError(f"{name} must be {what} {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-
-
 def _orders(orders) -> np.ndarray:
-    values = np.atleast_1d(np.asarray(orders))
-    if values.ndim != 1 or values.size == 0 or not np.issubdtype(values.dtype, np.integer) or values.min() < 2:
-        raise ValueError(f"orders must be integers >= 2 (this accountant handles integer orders only), "
-                         f"got {orders!r}")
+    """Rényi orders: integers >= 2 (this accountant handles integer orders only)."""
+    values = check_array("orders", np.atleast_1d(np.asarray(orders)), ndim=1, dtype=None)
+    if not np.issubdtype(values.dtype, np.integer):
+        raise TypeError(f"orders must be integers (this accountant handles integer orders only), got {orders!r}")
+    if values.min() < 2:
+        raise ValueError(f"orders must be integers >= 2, got {orders!r}")
     return values.astype(np.int64)
 
 
@@ -85,8 +78,7 @@ def per_example_gradients(loss_fn, parameters, targets):
     """
     import tensorflow as tf
 
-    if not callable(loss_fn):
-        raise ValueError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    check_callable("loss_fn", loss_fn)
     parameters = [tf.convert_to_tensor(p) for p in parameters]
     targets = tf.convert_to_tensor(targets)
     if not parameters:
@@ -137,7 +129,7 @@ def clip_by_example_norm(per_example_grads, clip_norm: float):
     import tensorflow as tf
 
     if not tf.is_tensor(clip_norm):  # a tensor inside a tf.function cannot be checked in Python
-        _positive("clip_norm", clip_norm)
+        check_number("clip_norm", clip_norm, low=0, low_inclusive=False)
     grads = [tf.convert_to_tensor(g, dtype=tf.float32) for g in per_example_grads]
     if not grads or any(g.shape.rank is None or g.shape.rank < 1 for g in grads):
         raise ValueError("per_example_grads must be a non-empty list of tensors with a leading batch dimension")
@@ -174,8 +166,8 @@ def add_gaussian_noise(summed_grads, noise_multiplier: float, clip_norm: float, 
     """
     import tensorflow as tf
 
-    _positive("noise_multiplier", noise_multiplier, allow_zero=True)
-    _positive("clip_norm", clip_norm)
+    check_number("noise_multiplier", noise_multiplier, low=0)
+    check_number("clip_norm", clip_norm, low=0, low_inclusive=False)
     generator = seed if isinstance(seed, tf.random.Generator) else (
         tf.random.Generator.from_seed(seed) if seed is not None else tf.random.Generator.from_non_deterministic_state())
     std = float(noise_multiplier) * float(clip_norm)
@@ -210,10 +202,8 @@ def rdp_subsampled_gaussian(q: float, noise_multiplier: float, orders=DEFAULT_OR
     >>> rdp_subsampled_gaussian(1.0, 2.0, [2, 4]).tolist()  # alpha / (2 sigma^2)
     [0.25, 0.5]
     """
-    _positive("q", q)
-    if q > 1:
-        raise ValueError(f"q is a sampling probability in (0, 1], got {q!r}")
-    _positive("noise_multiplier", noise_multiplier)
+    check_number("q (a sampling probability)", q, low=0, high=1, low_inclusive=False)
+    check_number("noise_multiplier", noise_multiplier, low=0, low_inclusive=False)
     alphas = _orders(orders)
     if q == 1.0:
         return alphas / (2.0 * noise_multiplier ** 2)
@@ -233,7 +223,7 @@ def compute_rdp(q: float, noise_multiplier: float, steps: int, orders=DEFAULT_OR
     >>> float(compute_rdp(0.1, 2.0, 10, [5])[0].round(5))  # TensorFlow Privacy's test value
     0.07737
     """
-    _positive("steps", steps, integer=True)
+    positive_int("steps", steps)
     return steps * rdp_subsampled_gaussian(q, noise_multiplier, orders)
 
 
@@ -246,11 +236,10 @@ def rdp_to_epsilon(orders, rdp, delta: float):
     (1.6, 3)
     """
     alphas = _orders(orders)
-    values = np.asarray(rdp, dtype=np.float64)
+    values = check_array("rdp", np.atleast_1d(rdp), finite=False)  # inf where a sum overflowed
     if values.shape != alphas.shape:
         raise ValueError(f"rdp needs one value per order, got {values.shape} for {alphas.shape} orders")
-    if not (isinstance(delta, numbers.Real) and 0 < delta < 1):
-        raise ValueError(f"delta must be a probability in (0, 1), got {delta!r}")
+    check_number("delta", delta, low=0, high=1, low_inclusive=False, high_inclusive=False)
     epsilons = values + np.log(1.0 / delta) / (alphas - 1)
     best = int(np.nanargmin(epsilons))
     return float(epsilons[best]), int(alphas[best])
@@ -266,8 +255,8 @@ def dp_sgd_epsilon(n_examples: int, batch_size: float, noise_multiplier: float, 
     >>> round(dp_sgd_epsilon(60_000, 600, 4.0, 10_000, 1e-5, orders=range(2, 33)), 4)
     1.2586
     """
-    _positive("n_examples", n_examples, integer=True)
-    _positive("batch_size", batch_size)
+    positive_int("n_examples", n_examples)
+    check_number("batch_size", batch_size, low=0, low_inclusive=False)
     if batch_size > n_examples:
         raise ValueError(f"batch_size ({batch_size}) cannot exceed n_examples ({n_examples})")
     rdp = compute_rdp(batch_size / n_examples, noise_multiplier, steps, orders)
@@ -298,12 +287,12 @@ def federated_average(client_weights, client_sizes):
     [1.0, 3.0]
     """
     clients = list(client_weights)
-    sizes = np.asarray(client_sizes, dtype=np.float64)
     if not clients:
         raise ValueError("federated_average needs at least one client")
+    sizes = check_array("client_sizes", client_sizes, ndim=1)
     if sizes.shape != (len(clients),):
         raise ValueError(f"client_sizes needs one size per client: {len(clients)} clients, got shape {sizes.shape}")
-    if not np.all(np.isfinite(sizes)) or (sizes < 0).any() or sizes.sum() <= 0:
+    if (sizes < 0).any() or sizes.sum() <= 0:
         raise ValueError(f"client_sizes must be non-negative with a positive total, got {sizes.tolist()}")
     shapes = [tuple(np.shape(w) for w in client) for client in clients]
     if any(s != shapes[0] for s in shapes):

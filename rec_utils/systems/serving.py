@@ -19,22 +19,23 @@ first and checks that the functions here give the same result:
 
 from __future__ import annotations
 
-import numbers
 import time
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 
-from .._checks import positive_int as _positive_int
+from .._checks import (
+    check_array, check_callable, check_fitted, check_number, check_positions, check_seed, positive_int,
+)
 
 __all__ = ["batch_top_k", "exact_search", "measure_latency", "IVFIndex", "recall_against_exact",
            "retrieve_then_rank", "fold_in_user", "population_stability_index"]
 
 
 def _matrix(name: str, value, columns: int | None = None) -> np.ndarray:
-    array = np.asarray(value)
-    if array.ndim != 2 or array.size == 0 or not np.issubdtype(array.dtype, np.number):
-        raise ValueError(f"{name} must be a non-empty 2-D numeric array, got shape {array.shape}")
+    """Vectors as a float32 matrix (no copy when they already are), with ``columns`` columns if given."""
+    array = check_array(name, value, ndim=2, dtype=None)
     if columns is not None and array.shape[1] != columns:
         raise ValueError(f"{name} must have {columns} columns (the vector length), got {array.shape[1]}")
     return array.astype(np.float32, copy=False)
@@ -70,7 +71,7 @@ def exact_search(queries, item_vectors, k: int = 10):
     """
     items = _matrix("item_vectors", item_vectors)
     queries = _matrix("queries", np.atleast_2d(np.asarray(queries)), items.shape[1])
-    return _top_k_rows(queries @ items.T, _positive_int("k", k))
+    return _top_k_rows(queries @ items.T, positive_int("k", k))
 
 
 def batch_top_k(user_vectors, item_vectors, k: int = 10, exclude=None, block_size: int = 256):
@@ -96,8 +97,10 @@ def batch_top_k(user_vectors, item_vectors, k: int = 10, exclude=None, block_siz
 
     Raises
     ------
+    TypeError
+        For non-numeric arrays, or a ``k`` or ``block_size`` that is not an integer.
     ValueError
-        For arrays of the wrong shape, a non-positive ``k`` or ``block_size``, or ``k`` above the number of items.
+        For arrays of the wrong shape, a ``k`` or ``block_size`` below 1, or ``k`` above the number of items.
 
     Examples
     --------
@@ -108,7 +111,7 @@ def batch_top_k(user_vectors, item_vectors, k: int = 10, exclude=None, block_siz
     """
     items = _matrix("item_vectors", item_vectors)
     users = _matrix("user_vectors", user_vectors, items.shape[1])
-    k, block_size = _positive_int("k", k), _positive_int("block_size", block_size)
+    k, block_size = positive_int("k", k), positive_int("block_size", block_size)
     if k > items.shape[0]:
         raise ValueError(f"k must be at most the number of items ({items.shape[0]}), got {k}")
     if exclude is not None:
@@ -151,8 +154,10 @@ def measure_latency(score_one, requests, warmup: int = 10) -> dict:
 
     Raises
     ------
+    TypeError
+        If ``score_one`` is not callable or ``warmup`` not an integer.
     ValueError
-        If ``score_one`` is not callable or ``warmup`` leaves no timed request.
+        If ``warmup`` leaves no timed request.
 
     Examples
     --------
@@ -160,12 +165,11 @@ def measure_latency(score_one, requests, warmup: int = 10) -> dict:
     >>> stats["n"], 2.0 <= stats["p50_ms"] < 50
     (10, True)
     """
-    if not callable(score_one):
-        raise ValueError(f"score_one must be callable, got {type(score_one).__name__}")
+    check_callable("score_one", score_one)
     requests = list(requests)
-    if not (isinstance(warmup, numbers.Integral) and not isinstance(warmup, bool) and 0 <= warmup < len(requests)):
-        raise ValueError(f"warmup must be an integer in 0..{len(requests) - 1} (fewer than the {len(requests)} "
-                         f"requests), got {warmup!r}")
+    if not requests:
+        raise ValueError("requests is empty: nothing to time")
+    check_number("warmup (fewer than the requests)", warmup, low=0, high=len(requests) - 1, integer=True)
     for request in requests[:warmup]:
         score_one(request)
     latencies = np.empty(len(requests) - warmup)
@@ -195,7 +199,7 @@ def _kmeans(vectors: np.ndarray, n_clusters: int, n_iter: int, seed: int) -> tup
     return centroids, distances.argmin(axis=1)
 
 
-class IVFIndex:
+class IVFIndex(BaseEstimator):
     """Approximate maximum-inner-product search with an inverted file (IVF) and a k-means quantiser.
 
     ``fit`` clusters the item vectors with k-means into ``n_lists`` cells and keeps, for each
@@ -215,6 +219,9 @@ class IVFIndex:
     seed : int
         Seeds the k-means start.
 
+    Like scikit-learn's estimators, it stores its parameters as given and checks them in
+    :meth:`fit`; :meth:`query` before :meth:`fit` raises ``NotFittedError``.
+
     Attributes
     ----------
     centroids_ : numpy.ndarray, shape (n_lists, d)
@@ -231,12 +238,12 @@ class IVFIndex:
     """
 
     def __init__(self, n_lists: int = 32, n_probe: int = 4, n_iter: int = 20, seed: int = 0):
-        self.n_lists = _positive_int("n_lists", n_lists)
-        self.n_probe = _positive_int("n_probe", n_probe)
-        self.n_iter = _positive_int("n_iter", n_iter)
-        self.seed = seed
+        self.n_lists, self.n_probe, self.n_iter, self.seed = n_lists, n_probe, n_iter, seed
 
     def fit(self, item_vectors):
+        for name in ("n_lists", "n_probe", "n_iter"):
+            positive_int(name, getattr(self, name))
+        check_seed("seed", self.seed)
         items = _matrix("item_vectors", item_vectors)
         if self.n_lists > len(items):
             raise ValueError(f"n_lists must be at most the number of items ({len(items)}), got {self.n_lists}")
@@ -251,11 +258,10 @@ class IVFIndex:
         Returns ``indices`` (int64, shape (n_queries, k), -1 where fewer than k items were
         scored) and ``scores`` (float32, -inf there), best first.
         """
-        if not hasattr(self, "lists_"):
-            raise ValueError("this IVFIndex is not fitted yet: call fit(item_vectors) first")
+        check_fitted(self, "lists_")
         queries = _matrix("queries", np.atleast_2d(np.asarray(queries)), self.items_.shape[1])
-        k = _positive_int("k", k)
-        n_probe = self.n_probe if n_probe is None else _positive_int("n_probe", n_probe)
+        k = positive_int("k", k)
+        n_probe = self.n_probe if n_probe is None else positive_int("n_probe", n_probe)
         n_probe = min(n_probe, self.n_lists)
         probed = _top_k_rows(queries @ self.centroids_.T, n_probe)[0]
         indices = np.full((len(queries), k), -1, np.int64)
@@ -278,8 +284,9 @@ def recall_against_exact(approximate, exact) -> float:
     >>> recall_against_exact([[1, 2], [3, 9]], [[2, 1], [3, 4]])
     0.75
     """
-    approximate, exact = np.asarray(approximate), np.asarray(exact)
-    if approximate.ndim != 2 or exact.ndim != 2 or len(approximate) != len(exact):
+    approximate = check_array("approximate", approximate, ndim=2, dtype=None)
+    exact = check_array("exact", exact, ndim=2, dtype=None)
+    if len(approximate) != len(exact):
         raise ValueError(f"approximate and exact must be 2-D arrays with the same number of rows, "
                          f"got shapes {approximate.shape} and {exact.shape}")
     hits = [np.isin(true_row, found_row).mean() for found_row, true_row in zip(approximate, exact)]
@@ -312,10 +319,12 @@ def retrieve_then_rank(retrieve, rank, user_rows, n_candidates: int = 100, k: in
     >>> retrieve_then_rank(retrieve, rank, np.array([0, 1]), n_candidates=5, k=2).tolist()
     [[0, 1], [0, 1]]
     """
-    n_candidates, k = _positive_int("n_candidates", n_candidates), _positive_int("k", k)
+    n_candidates, k = positive_int("n_candidates", n_candidates), positive_int("k", k)
     if k > n_candidates:
         raise ValueError(f"k must be at most n_candidates ({n_candidates}), got {k}")
-    user_rows = np.asarray(user_rows)
+    check_callable("retrieve", retrieve)
+    check_callable("rank", rank)
+    user_rows = check_positions("user_rows", user_rows)
     candidates = np.asarray(retrieve(user_rows, n_candidates))
     if candidates.shape != (len(user_rows), n_candidates):
         raise ValueError(f"retrieve must return shape {(len(user_rows), n_candidates)}, got {candidates.shape}")
@@ -328,7 +337,7 @@ def retrieve_then_rank(retrieve, rank, user_rows, n_candidates: int = 100, k: in
 def fold_in_user(item_factors, item_positions, reg: float = 0.02, unobserved_weight: float = 0.2):
     """The implicit-ALS user vector for the interactions ``item_positions``, items held fixed.
 
-    Solves exactly the user half-step of :class:`rec_utils.models.classical.ImplicitALS`:
+    Solves exactly the user half-step of :class:`rec_utils.models.ImplicitALS`:
     ``p = (w0 QᵀQ + (1 - w0) Q_Sᵀ Q_S + reg (n_u + w0 n_items) I)⁻¹ Q_Sᵀ 1``, where ``Q_S`` are
     the rows of the user's items. A new interaction changes the user's vector in
     a millisecond or so, without retraining. Taught in notebook 11, section 6.
@@ -353,15 +362,10 @@ def fold_in_user(item_factors, item_positions, reg: float = 0.02, unobserved_wei
     [1.0, 0.0, 0.0]
     """
     q = _matrix("item_factors", item_factors).astype(np.float64)
-    positions = np.unique(np.asarray(item_positions))
-    if positions.size and (not np.issubdtype(positions.dtype, np.integer) or positions.min() < 0
-                           or positions.max() >= len(q)):
-        raise ValueError(f"item_positions must be integers in 0..{len(q) - 1}, got {positions.tolist()[:10]}")
-    if not (isinstance(reg, numbers.Real) and reg >= 0):
-        raise ValueError(f"reg must be a non-negative number, got {reg!r}")
-    if not (isinstance(unobserved_weight, numbers.Real) and 0 < unobserved_weight <= 1):
-        raise ValueError(f"unobserved_weight must be in (0, 1], got {unobserved_weight!r}")
-    w0, chosen = unobserved_weight, q[positions.astype(np.int64)]
+    positions = np.unique(check_positions("item_positions", item_positions, len(q), non_empty=False))
+    check_number("reg", reg, low=0)
+    check_number("unobserved_weight", unobserved_weight, low=0, high=1, low_inclusive=False)
+    w0, chosen = unobserved_weight, q[positions]
     gram = w0 * q.T @ q + (1 - w0) * chosen.T @ chosen
     gram += reg * (len(positions) + w0 * len(q)) * np.eye(q.shape[1])
     return np.linalg.solve(gram, chosen.sum(axis=0)).astype(np.float32)
@@ -383,8 +387,8 @@ def population_stability_index(expected, actual, epsilon: float = 1e-4) -> float
     >>> round(population_stability_index([50, 50], [80, 20]), 3)
     0.416
     """
-    expected, actual = np.asarray(expected, dtype=float), np.asarray(actual, dtype=float)
-    if expected.ndim != 1 or expected.shape != actual.shape or expected.size < 2:
+    expected, actual = check_array("expected", expected, ndim=1), check_array("actual", actual, ndim=1)
+    if expected.shape != actual.shape or expected.size < 2:
         raise ValueError(f"expected and actual must be 1-D counts over the same bins (2 or more), "
                          f"got shapes {expected.shape} and {actual.shape}")
     if (expected < 0).any() or (actual < 0).any() or expected.sum() == 0 or actual.sum() == 0:
