@@ -119,6 +119,18 @@ def test_item_features_take_any_genres_and_any_scale(toy):
         item_features(ratings, items, genre_matrix=genres.drop(index=40))
 
 
+def test_point_in_time_in_float32_is_the_float64_result_rounded(synthetic):
+    ratings, genres = synthetic.ratings, synthetic.genre_matrix()
+    full = point_in_time_features(ratings, genre_matrix=genres, items=synthetic.items)
+    compact = point_in_time_features(ratings, genre_matrix=genres, items=synthetic.items, dtype=np.float32)
+    floats = [c for c in full.columns if full[c].dtype.kind == "f"]
+    assert all(compact[c].dtype == np.float32 for c in floats)
+    assert compact["user_activity"].dtype == np.int64 and compact["item_popularity"].dtype == np.int64
+    pd.testing.assert_frame_equal(compact, full.astype({c: np.float32 for c in floats}), rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="floating-point dtype"):
+        point_in_time_features(ratings, dtype=np.int32)
+
+
 def test_context_features():
     sunday_2330 = 3 * DAY + 23 * 3600 + 1800  # 1970-01-04 was a Sunday
     table = context_features(pd.Series([0, sunday_2330], index=[7, 8]))

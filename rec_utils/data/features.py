@@ -343,21 +343,27 @@ def context_features(timestamps) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- point in time
 
-def _past_totals(keys: np.ndarray, times: np.ndarray, values: np.ndarray):
-    """For rows sorted by (key, time): each row's count and column sums over the rows with
-    the same key and a strictly earlier time, and the position where its key starts.
-
-    One cumulative sum does it: the total up to the first row of the row's (key, time)
-    block minus the total up to the first row of its key.
-    """
-    n = len(keys)
-    positions = np.arange(n)
+def _blocks(keys: np.ndarray, times: np.ndarray):
+    """For rows sorted by (key, time): where each row's key starts and where its (key, time) block starts."""
+    positions = np.arange(len(keys))
     new_key = np.r_[True, keys[1:] != keys[:-1]]
     new_block = new_key | np.r_[True, times[1:] != times[:-1]]
     key_start = np.maximum.accumulate(np.where(new_key, positions, 0))
     block_start = np.maximum.accumulate(np.where(new_block, positions, 0))
-    running = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
-    return block_start - key_start, running[block_start] - running[key_start], key_start, block_start
+    return key_start, block_start
+
+
+def _past_sum(sorted_values: np.ndarray, key_start: np.ndarray, block_start: np.ndarray) -> np.ndarray:
+    """Each row's sum of ``sorted_values`` over the rows with the same key and a strictly earlier time.
+
+    One cumulative sum does it: the total up to the first row of the row's (key, time)
+    block minus the total up to the first row of its key. One column at a time, so memory
+    stays at a few vectors of the log's length whatever the number of genres.
+    """
+    running = np.empty(len(sorted_values) + 1)
+    running[0] = 0.0
+    np.cumsum(sorted_values, out=running[1:])
+    return running[block_start] - running[key_start]
 
 
 def _unsort(order: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
@@ -367,7 +373,8 @@ def _unsort(order: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
 
 
 def point_in_time_features(ratings: pd.DataFrame, genre_matrix: pd.DataFrame | None = None,
-                           items: pd.DataFrame | None = None, prior_strength: float = 10.0) -> pd.DataFrame:
+                           items: pd.DataFrame | None = None, prior_strength: float = 10.0,
+                           dtype=np.float64) -> pd.DataFrame:
     """User and item features of every rating, from the ratings strictly before it.
 
     Taught in ``notebooks/03_feature_engineering.ipynb`` (section 6); needs timestamps.
@@ -391,6 +398,10 @@ def point_in_time_features(ratings: pd.DataFrame, genre_matrix: pd.DataFrame | N
     prior_strength : float
         ``m`` of the shrunk item mean; the prior is the global mean of all earlier
         ratings (NaN for the ratings at the very first timestamp).
+    dtype : numpy float dtype
+        Of the feature columns (counts stay integers). ``np.float32`` halves the memory of
+        the result (about 190 MB instead of 380 MB for ML-1M's million ratings and 18
+        genres); the sums behind it are float64 either way.
 
     Returns
     -------
@@ -408,26 +419,27 @@ def point_in_time_features(ratings: pd.DataFrame, genre_matrix: pd.DataFrame | N
     """
     _check_ratings(ratings)
     check_number("prior_strength", prior_strength, low=0)
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"dtype must be a floating-point dtype such as np.float32, got {dtype}")
     users = ratings[USER].to_numpy()
     item_ids = ratings[ITEM].to_numpy()
     times = ratings[TIMESTAMP].to_numpy(np.int64)
     rating = ratings[RATING].to_numpy(np.float64)
+    n = len(rating)
     columns: dict[str, np.ndarray] = {}
 
     # user side: count, sum and sum of squares (and per genre: count and sum) of earlier ratings
-    flags = None
-    if genre_matrix is not None:
-        _check_genre_matrix(genre_matrix, item_ids)
-        flags = genre_matrix.reindex(item_ids).to_numpy(np.float64)
-    per_genre = [flags, flags * rating[:, None]] if flags is not None else []
-    user_values = np.column_stack([rating, rating ** 2] + per_genre)
     order = np.lexsort((times, users))
-    count, sums, key_start, block_start = _past_totals(users[order], times[order], user_values[order])
+    key_start, block_start = _blocks(users[order], times[order])
+    count = block_start - key_start
+    sorted_rating = rating[order]
+    total, total_sq = _past_sum(sorted_rating, key_start, block_start), _past_sum(sorted_rating ** 2, key_start, block_start)
     sorted_times = times[order].astype(np.float64)
     seen = count > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(seen, sums[:, 0] / count, np.nan)
-        var = np.where(seen, np.maximum(sums[:, 1] / count - mean ** 2, 0.0), np.nan)
+        mean = np.where(seen, total / count, np.nan)
+        var = np.where(seen, np.maximum(total_sq / count - mean ** 2, 0.0), np.nan)
         last = np.where(seen, sorted_times[np.maximum(block_start - 1, 0)], np.nan)
         first = sorted_times[key_start]
         columns["user_activity"] = _unsort(order, count.astype(np.int64))
@@ -436,29 +448,43 @@ def point_in_time_features(ratings: pd.DataFrame, genre_matrix: pd.DataFrame | N
         columns["user_recency_days"] = _unsort(order, (sorted_times - last) / SECONDS_PER_DAY)
         columns["user_frequency"] = _unsort(order, np.where(seen, count / (1.0 + (last - first) / SECONDS_PER_DAY),
                                                              np.nan))
-        if flags is not None:
-            n_genres = flags.shape[1]
-            genre_count, genre_total = sums[:, 2:2 + n_genres], sums[:, 2 + n_genres:]
-            affinity = _unsort(order, np.where(seen[:, None], genre_count / count[:, None], np.nan))
-            genre_mean = _unsort(order, np.where(genre_count > 0, genre_total / genre_count, np.nan))
+        if genre_matrix is not None:
+            _check_genre_matrix(genre_matrix, item_ids)
+            flags = genre_matrix.reindex(item_ids).to_numpy()  # its own (compact) dtype
+            sorted_flags = flags[order]
+            affinity = np.empty((n, flags.shape[1]), dtype=dtype)
+            genre_mean = np.empty((n, flags.shape[1]), dtype=dtype)
+            for j in range(flags.shape[1]):  # a genre at a time: no rows x genres float64 temporaries
+                genre_count = _past_sum(sorted_flags[:, j].astype(np.float64), key_start, block_start)
+                genre_total = _past_sum(sorted_flags[:, j] * sorted_rating, key_start, block_start)
+                affinity[:, j] = _unsort(order, np.where(seen, genre_count / count, np.nan))
+                genre_mean[:, j] = _unsort(order, np.where(genre_count > 0, genre_total / genre_count, np.nan))
             for j, genre in enumerate(genre_matrix.columns):
                 columns[f"affinity_{genre}"] = affinity[:, j]
             for j, genre in enumerate(genre_matrix.columns):
                 columns[f"genre_mean_{genre}"] = genre_mean[:, j]
-            columns["user_item_genre_affinity"] = cross_genre_affinity(affinity, flags)
-            columns["user_item_genre_rating_gap"] = (cross_genre_rating(affinity, genre_mean, flags)
-                                                     - columns["user_mean_rating"])
+            cross_affinity, cross_gap = np.empty(n), np.empty(n)
+            for start in range(0, n, 65_536):  # the crosses a block of rows at a time
+                rows = slice(start, start + 65_536)
+                row_flags = flags[rows].astype(np.float64)
+                cross_affinity[rows] = cross_genre_affinity(affinity[rows], row_flags)
+                cross_gap[rows] = (cross_genre_rating(affinity[rows], genre_mean[rows], row_flags)
+                                   - columns["user_mean_rating"][rows])
+            columns["user_item_genre_affinity"] = cross_affinity
+            columns["user_item_genre_rating_gap"] = cross_gap
 
     # global prior: the mean of every rating strictly before this one's timestamp
     order = np.argsort(times, kind="stable")
-    g_count, g_sums, _, _ = _past_totals(np.zeros(len(times)), times[order], rating[order, None])
+    key_start, block_start = _blocks(np.zeros(n), times[order])
+    g_count = block_start - key_start
     with np.errstate(invalid="ignore", divide="ignore"):
-        prior = _unsort(order, np.where(g_count > 0, g_sums[:, 0] / g_count, np.nan))
+        prior = _unsort(order, np.where(g_count > 0, _past_sum(rating[order], key_start, block_start) / g_count, np.nan))
 
     # item side: count and sum of the item's earlier ratings
     order = np.lexsort((times, item_ids))
-    i_count, i_sums, _, _ = _past_totals(item_ids[order], times[order], rating[order, None])
-    i_count, i_total = _unsort(order, i_count.astype(np.int64)), _unsort(order, i_sums[:, 0])
+    key_start, block_start = _blocks(item_ids[order], times[order])
+    i_count = _unsort(order, (block_start - key_start).astype(np.int64))
+    i_total = _unsort(order, _past_sum(rating[order], key_start, block_start))
     with np.errstate(invalid="ignore", divide="ignore"):
         columns["item_popularity"] = i_count
         columns["item_mean_rating"] = np.where(i_count > 0, i_total / i_count, np.nan)
@@ -467,4 +493,5 @@ def point_in_time_features(ratings: pd.DataFrame, genre_matrix: pd.DataFrame | N
         _check_items(items, item_ids)
         year = items.set_index(ITEM)[YEAR].reindex(item_ids).astype("Float64").to_numpy(np.float64, na_value=np.nan)
         columns["item_age_years"] = _years(times) - year
-    return pd.DataFrame(columns, index=ratings.index)
+    return pd.DataFrame({name: values if values.dtype.kind != "f" else values.astype(dtype, copy=False)
+                         for name, values in columns.items()}, index=ratings.index)
