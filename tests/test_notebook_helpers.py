@@ -48,6 +48,31 @@ def test_record_merges_results(tmp_path, monkeypatch, capsys):
 def test_generated_parts_are_current():
     assert course.sync_readme(check=True), "README is out of date: run python tools/course.py"
     assert course.sync_index(check=True), "notebooks/index.ipynb is out of date: run python tools/course.py"
+    assert course.sync_notebook_map(check=True), "notebook 00's course map is out of date: run python tools/course.py"
+
+
+def test_notebook_map_is_rewritten_between_its_markers_only(tmp_path):
+    source = course.ROOT / "notebooks" / course.NOTEBOOKS[0].file
+    stale = json.loads(source.read_text(encoding="utf-8"))
+    cell = next(c for c in stale["cells"] if "<!-- course-map:start -->" in "".join(c["source"]))
+    cell["source"] = ["Before the map.\n", "<!-- course-map:start -->\n", "| old | map |\n",
+                      "<!-- course-map:end -->\n", "After the map."]
+    path = tmp_path / "00.ipynb"
+    path.write_text(json.dumps(stale, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert not course.sync_notebook_map(path, check=True)
+    assert "| old | map |" in path.read_text(encoding="utf-8"), "check must not write"
+    assert not course.sync_notebook_map(path)
+    assert course.sync_notebook_map(path, check=True)
+    text = "".join(next(c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                        if "course-map" in "".join(c["source"]))["source"])
+    assert text.startswith("Before the map.\n") and text.endswith("After the map.")
+    assert "| old | map |" not in text and "[01_data_exploration.ipynb](01_data_exploration.ipynb)" in text
+    code = "".join("".join(c["source"]) for c in stale["cells"] if c["cell_type"] == "code")
+    assert "from tools" not in code and "import tools" not in code, "Colab installs the package only"
+    no_markers = tmp_path / "none.ipynb"
+    no_markers.write_text(json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["x"]}]}))
+    with pytest.raises(ValueError, match="exactly one markdown cell"):
+        course.sync_notebook_map(no_markers)
 
 
 def test_links_use_the_one_slug():
