@@ -636,6 +636,12 @@ class ItemKNNBaseline(_RatingModel):
     shrunk by ``(n - 1) / (n - 1 + shrink)`` for ``n`` common users, as in Surprise's
     ``KNNBaseline`` with ``pearson_baseline``.
 
+    Only positive similarities can weigh in a prediction, so only they are kept:
+    ``similarity_`` is a sparse items x items matrix, built a block of items at a time. Its
+    memory grows with the number of positively correlated pairs, not with ``n_items ** 2``
+    (at ml-latest-small's 10,000 items about 5% of the pairs: 40 MB instead of a 400 MB dense
+    matrix and the 1.2 GB its dense construction took).
+
     Parameters
     ----------
     n_neighbors : int
@@ -643,6 +649,16 @@ class ItemKNNBaseline(_RatingModel):
     shrink : float
         Shrinkage of similarities supported by few common users.
     reg_user, reg_item, n_epochs : see :class:`BiasBaseline`.
+
+    Attributes
+    ----------
+    baseline_ : BiasBaseline
+        The fitted bias baseline ``b_ui``.
+    residuals_ : scipy.sparse.csr_matrix
+        ``r_ui - b_ui`` for every training rating (users x items).
+    similarity_ : scipy.sparse.csr_matrix
+        The shrunk Pearson similarities that are positive (float32, items x items, symmetric,
+        zero diagonal); every other pair is absent (similarity 0 or below).
 
     Examples
     --------
@@ -673,45 +689,74 @@ class ItemKNNBaseline(_RatingModel):
         residual.data = (r.data - self.global_mean_ - self.baseline_.user_bias_[rows]
                          - self.baseline_.item_bias_[r.indices])
         self.residuals_ = residual.tocsr()
-        # dense float32 products (far leaner than sparse ones with dense results), updated in place
-        residual = residual.toarray().astype(np.float32, copy=False)
-        pattern = self.seen_.toarray().astype(np.float32, copy=False)
-        with _one_blas_thread():
-            squares = (residual * residual).T @ pattern  # [i, j]: sum of res_ui^2 over the users u who rated j
-            sim = residual.T @ residual  # dot products, turned into the similarity in place
-            common = pattern.T @ pattern  # common users n
-        del residual, pattern
-        denominator = squares * squares.T
-        del squares
-        np.sqrt(denominator, out=denominator)
-        np.divide(sim, denominator, out=sim, where=denominator > 0)
-        sim[denominator <= 0] = 0.0
-        del denominator
-        common -= 1.0  # the shrinkage factor (n - 1) / (n - 1 + shrink), in place
-        np.maximum(common, 0.0, out=common)
-        sim *= common
-        common += self.shrink + 1e-12
-        np.divide(sim, common, out=sim, where=common > 0)
-        del common
-        np.fill_diagonal(sim, 0.0)
-        self.similarity_ = sim
+        self.similarity_ = self._positive_similarity(residual)
         return self
+
+    def _positive_similarity(self, residual: sp.csr_matrix) -> sp.csr_matrix:
+        """The shrunk Pearson similarities above 0, computed a block of items at a time.
+
+        Dense float32 products (far faster than sparse ones with dense results) of the users x
+        items residuals, their squares and the rating pattern; each block of rows of the
+        items x items result is reduced to its positive entries before the next one is built,
+        so the memory is three users x items matrices and four blocks.
+        """
+        res = residual.toarray().astype(np.float32, copy=False)
+        pattern = self.seen_.toarray().astype(np.float32, copy=False)
+        squares = res * res
+        n = res.shape[1]
+        parts = []
+        with _one_blas_thread():
+            for cols in _blocks(n, n, budget=2**22):
+                dot = res[:, cols].T @ res  # [i, j]: sum over common users of res_ui res_uj
+                # sum of res_ui^2 over the users who rated j, times the same with i and j swapped
+                denominator = squares[:, cols].T @ pattern
+                denominator *= pattern[:, cols].T @ squares
+                np.sqrt(denominator, out=denominator)
+                sim = np.divide(dot, denominator, out=np.zeros_like(dot), where=denominator > 0)
+                del dot, denominator
+                common = pattern[:, cols].T @ pattern  # common users n; the shrinkage (n - 1) / (n - 1 + shrink)
+                common -= 1.0
+                np.maximum(common, 0.0, out=common)
+                sim *= common
+                common += self.shrink + 1e-12
+                np.divide(sim, common, out=sim, where=common > 0)
+                del common
+                sim[np.arange(sim.shape[0]), np.arange(cols.start, cols.stop)] = 0.0  # the diagonal
+                sim[sim < 0] = 0.0
+                parts.append(sp.csr_matrix(sim))
+                del sim
+        return sp.vstack(parts, format="csr").astype(np.float32)
 
     def _neighbourhood_term(self, row: int, item_cols: np.ndarray) -> np.ndarray:
         """The weighted residual of user ``row``'s nearest rated neighbours of each item."""
         start, end = self.residuals_.indptr[row], self.residuals_.indptr[row + 1]
         rated, res = self.residuals_.indices[start:end], self.residuals_.data[start:end]
-        if rated.size == 0:
-            return np.zeros(len(item_cols))
-        sim = self.similarity_[np.ix_(item_cols, rated)].astype(np.float64)
-        if rated.size > self.n_neighbors:
-            keep = np.argpartition(-sim, self.n_neighbors - 1, axis=1)[:, :self.n_neighbors]
-            mask = np.zeros_like(sim, dtype=bool)
-            np.put_along_axis(mask, keep, True, axis=1)
-            sim = np.where(mask, sim, 0.0)
-        sim = np.maximum(sim, 0.0)
-        weight = sim.sum(axis=1)
-        return np.divide(sim @ res, weight, out=np.zeros(len(item_cols)), where=weight > 0)
+        term = np.zeros(len(item_cols))
+        if rated.size == 0 or len(item_cols) == 0:
+            return term
+        # the positive similarities of each item to the items the user rated (a sparse block);
+        # similarity_ is symmetric, so the block is taken by rows (fast in CSR) and transposed
+        block = self.similarity_[rated]
+        if len(item_cols) != block.shape[1] or np.any(item_cols != np.arange(block.shape[1])):
+            block = block[:, item_cols]
+        sim = block.T.tocsr()
+        sim.sort_indices()
+        if sim.nnz == 0:
+            return term
+        counts = np.diff(sim.indptr)
+        owner = np.repeat(np.arange(sim.shape[0]), counts)
+        weight = sim.data.astype(np.float64)
+        keep = np.arange(sim.nnz)
+        if counts.max() > self.n_neighbors:
+            # each item's n_neighbors most similar rated items: one stable sort by (row, -similarity),
+            # so equally similar neighbours are taken in item order
+            order = np.argsort(owner * (2.0 + weight.max()) - weight, kind="stable")
+            rank = np.arange(sim.nnz) - sim.indptr[owner[order]]
+            keep = order[rank < self.n_neighbors]
+        total = np.bincount(owner[keep], weight[keep], minlength=sim.shape[0])
+        weighted = np.bincount(owner[keep], weight[keep] * res[sim.indices[keep]], minlength=sim.shape[0])
+        np.divide(weighted, total, out=term, where=total > 0)
+        return term
 
     def predict(self, user_ids, item_ids) -> np.ndarray:
         """Predicted ratings for paired users and items."""
