@@ -170,25 +170,43 @@ def evaluate_model(model, test: pd.DataFrame, k: int = 10, metrics=TOP_K_METRICS
                            per_user=per_user, batch_size=batch_size)
 
 
-def candidate_scores(scores, test: pd.DataFrame, candidates, users: IdIndex, items: IdIndex) -> np.ndarray:
+def candidate_scores(scores, test: pd.DataFrame, candidates, users: IdIndex, items: IdIndex,
+                     batch_size: int = 256) -> np.ndarray:
     """The scores of each test row's candidates (``sample_candidates``' output: column 0 the positive).
 
     ``scores`` is a users x items matrix (rows follow ``users``), a fitted recommender, or a
-    function of user ids; the result has the shape of ``candidates``.
+    function of user ids; the result has the shape of ``candidates``. A recommender or a
+    function is called ``batch_size`` test rows at a time, so only a block of users x items
+    scores exists at once.
+
+    >>> users, items = IdIndex([1, 2]), IdIndex([10, 20, 30])
+    >>> test = pd.DataFrame({"user_id": [1, 2], "item_id": [30, 20]})
+    >>> candidate_scores(np.array([[3.0, 2.0, 1.0], [1.0, 3.0, 2.0]]), test, [[30, 10], [20, 30]], users, items)
+    array([[1., 3.],
+           [3., 2.]])
     """
     candidates = np.asarray(candidates)
     check_frame(test, (USER, ITEM), "test")
+    batch_size = positive_int("batch_size", batch_size)
     if candidates.ndim != 2 or len(candidates) != len(test) or candidates.shape[1] < 2:
         raise ValueError(f"candidates must be len(test) x n_candidates (>= 2), got shape {candidates.shape}")
     user_ids = test[USER].to_numpy()
     if hasattr(scores, "score") and callable(scores.score):
-        full = scores.score(user_ids)
+        score_rows = scores.score
     elif callable(scores):
-        full = scores(user_ids)
+        score_rows = scores
     else:
-        full = np.asarray(scores)[users.positions(user_ids)]
-    full = check_array("scores", full, ndim=2, finite=False)
-    return np.take_along_axis(full, items.positions(candidates), axis=1)
+        matrix = np.asarray(scores)
+
+        def score_rows(ids):
+            return matrix[users.positions(ids)]
+    columns = items.positions(candidates)
+    blocks = []
+    for start in range(0, len(user_ids), batch_size):  # a block of users at a time keeps memory small
+        block = slice(start, start + batch_size)
+        full = check_array("scores", score_rows(user_ids[block]), ndim=2, finite=False)
+        blocks.append(np.take_along_axis(full, columns[block], axis=1))
+    return np.concatenate(blocks)
 
 
 def evaluate_candidates(scores, k: int = 10, metrics=NEXT_ITEM_METRICS, per_user: bool = False, seed: int = 0):
