@@ -96,8 +96,8 @@ def test_recent_popularity_in_one_pass_equals_counting_each_request_from_scratch
 
 # --------------------------------------------------------------------------- sampled softmax
 
-def test_the_rule_keeps_the_full_softmax_for_a_movielens_100k_sized_catalogue():
-    assert 2_000 < FULL_SOFTMAX_MAX_ITEMS < 9_000  # ML-100K and ML-1M full; ml-latest-small sampled
+def test_the_rule_keeps_the_full_softmax_for_a_small_catalogue_only():
+    assert 1_000 <= FULL_SOFTMAX_MAX_ITEMS < 3_000  # a catalogue of a few thousand items or more trains sampled
 
 
 def test_next_item_dataset_can_feed_targets_as_an_input():

@@ -37,12 +37,14 @@ from .base import Recommender
 __all__ = ["MarkovChainRecommender", "RecentPopularityRecommender", "next_item_dataset", "build_gru4rec",
            "FULL_SOFTMAX_MAX_ITEMS", "sampled_softmax_model", "fit_next_item_model"]
 
-FULL_SOFTMAX_MAX_ITEMS = 5000
+FULL_SOFTMAX_MAX_ITEMS = 2000
 """The course's rule for next-item networks: a full softmax up to this many items, a sampled one above.
 
-Up to a few thousand items the full softmax costs about as much as the recurrent layer under
-it and gives the exact gradient; above, its cost grows with every item added while a sampled
-softmax's stays fixed (see :func:`sampled_softmax_model`)."""
+The full softmax gives the exact gradient, and its cost grows with every item; a sampled
+softmax with a few hundred draws (see :func:`sampled_softmax_model`) costs the same whatever
+the catalogue. Measured on 2 CPU cores for SASRec (batches of 16 windows of 50), a training step
+with the full softmax costs about what the sampled one costs near 2,000 items, and four times
+as much at 3,700 (ML-1M's catalogue); above the rule, the sampled softmax is the cheaper one."""
 
 
 # --------------------------------------------------------------------------- baselines
