@@ -31,7 +31,6 @@ The top-k models learn from implicit feedback (who rated what, not how):
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from sklearn.base import clone

@@ -21,7 +21,6 @@ full softmax, and so does scoring. The course's rule is :data:`FULL_SOFTMAX_MAX_
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from .._checks import check_choice, check_number, positive_int
