@@ -86,24 +86,27 @@ def _normalise(path: Path) -> None:
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
-def _otter(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "otter", *args], cwd=cwd, capture_output=True, text=True)
+def assign(master: Path, into: Path) -> Path:
+    """``otter assign`` one master into ``into`` (in this process); return the dist folder.
 
-
-def assign(master: Path, into: Path, run_tests: bool = False) -> Path:
-    """``otter assign`` one master into ``into``; return the dist folder. Raises if otter fails.
-
-    ``check`` does not need otter's own test run (``run_tests``): it grades the solutions with
-    the same test files itself, and once more with ``otter run`` in a kernel.
+    Raises RuntimeError if otter refuses the master. Otter's own test run is not used: ``check``
+    grades the solutions with the same test files, and once more with ``otter run`` in a kernel.
     """
+    import contextlib
+    import io
+
+    from otter.assign import main as otter_assign
+
     work = into / master.stem
     work.mkdir(parents=True)
     shutil.copy(master, work / master.name)
-    result = _otter("assign", *([] if run_tests else ["--no-run-tests"]), master.name, "dist", cwd=work)
-    if result.returncode != 0:
-        raise RuntimeError(f"otter assign failed for {master.name}"
-                           f"{' (a test failed on the solutions)' if run_tests else ''}:\n"
-                           f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            otter_assign(str(work / master.name), str(work / "dist"), no_run_tests=True)
+    except Exception as error:
+        raise RuntimeError(f"otter assign failed for {master.name}: {type(error).__name__}: {error}\n"
+                           f"{output.getvalue()[-3000:]}") from error
     for version in ("student", "autograder"):
         _normalise(work / "dist" / version / master.name)
     return work / "dist"

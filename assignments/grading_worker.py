@@ -17,6 +17,19 @@ class _Timeout(Exception):
     pass
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Hide the kernel's start-up notices (it writes to file descriptor 2, which it inherits)."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _raise_timeout(signum, frame):
     raise _Timeout()
 
@@ -39,7 +52,7 @@ def grade_one(zip_path: str, submission: str, timeout: int) -> dict:
     previous = signal.signal(signal.SIGALRM, _raise_timeout)
     signal.alarm(max(int(timeout), 1))
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), _quiet_stderr():
             results = otter_run(submission, autograder=zip_path, output_dir=None, no_logo=True)
     except _Timeout:
         return {"scores": {}, "max": {}, "failed": {}, "error": f"grading took longer than {timeout} s"}

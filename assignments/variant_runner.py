@@ -44,6 +44,7 @@ import yaml
 
 CHECK_CELL = re.compile(r'^\s*grader\.check\(\s*["\'](?P<name>[^"\']+)["\']\s*\)\s*$')
 SOLUTION_TAG = "otter_assign_solution_cell"
+ANSWER_TAG = "otter_answer_cell"  # the same cell in the student version
 CELL_TIMEOUT_S = 300
 
 
@@ -267,7 +268,7 @@ def defines_code(source: str) -> bool:
 def blank_run(steps: list[dict], specs: dict, student_path: Path) -> dict:
     """Grade the student version as handed out: every solution cell replaced by its blank."""
     student = [cell for cell in nbformat.read(student_path, as_version=4).cells if cell.cell_type == "code"
-               and SOLUTION_TAG in cell.metadata.get("tags", [])]
+               and ANSWER_TAG in cell.metadata.get("tags", [])]
     solutions = [i for i, step in enumerate(steps) if step["kind"] == "code" and step["solution"]]
     if len(student) != len(solutions):
         raise SystemExit(f"{student_path.name} has {len(student)} answer cells, the autograder version {len(solutions)}")
