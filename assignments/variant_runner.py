@@ -237,8 +237,12 @@ def _check(question: str, spec: dict, namespace: dict) -> dict:
             "public_passed": bool(test.passed_all_public), "failed": failed}
 
 
-def _last_lines(message: str, n: int = 4) -> str:
+def _last_lines(message: str, n: int = 8) -> str:
+    """The failing example of a doctest report and what it raised or printed, or its last lines."""
     lines = [line for line in (message or "").splitlines() if line.strip()]
+    for i, line in enumerate(lines):
+        if line.strip() == "Failed example:":
+            return "\n".join(lines[i + 1:i + 1 + n])
     return "\n".join(lines[-n:])
 
 
