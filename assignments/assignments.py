@@ -15,7 +15,8 @@ Usage, from the repository root::
 
     python assignments/assignments.py build [NN ...]       # regenerate student + autograder versions
     python assignments/assignments.py check [NN ...]       # solutions pass, blanks and mistakes fail, versions current
-    python assignments/assignments.py variants [NN ...]    # how much each mistake keeps (--masters-at REV: older tests)
+    python assignments/assignments.py variants [NN ...]    # how much each mistake keeps (--masters-at REV: older tests;
+                                                           #   --submissions DIR: write the mistakes as notebooks)
     python assignments/assignments.py grade NN submissions/ --csv grades.csv --workers 2
 
 ``grade`` runs every ``*.ipynb`` in the folder through the autograder, each in a fresh kernel
@@ -254,6 +255,37 @@ def check(selection=None) -> list[str]:
     return problems
 
 
+def variant_submissions(master: Path, folder: Path, only=None) -> list[Path]:
+    """Write one notebook per mistake variant into ``folder``: the committed autograder version
+    (every answer right) with that variant spliced into its question's answer cell — what a
+    student who makes that one mistake hands in. ``only``: names of the variants to write."""
+    runner = _module("variant_runner")
+    notebook = json.loads((AUTOGRADER / master.name).read_text())
+    answer_cells, pending = {}, []
+    for index, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        match = runner.CHECK_CELL.match("".join(cell["source"]))
+        if match:
+            answer_cells[match["name"]], pending = pending, []
+        elif runner.SOLUTION_TAG in cell.get("metadata", {}).get("tags", []):
+            pending.append(index)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for question, entries in runner.load_variants(variants_file(master)).items():
+        for variant in entries:
+            if only is not None and variant["name"] not in only:
+                continue
+            (index,) = answer_cells[question]
+            spliced = json.loads(json.dumps(notebook))
+            spliced["cells"][index]["source"] = runner.splice("".join(notebook["cells"][index]["source"]),
+                                                              variant["code"], variant["replace"])
+            path = folder / f"{master.name[:2]}-{question}-{variant['name']}.ipynb"
+            path.write_text(json.dumps(spliced, indent=1, ensure_ascii=False) + "\n")
+            written.append(path)
+    return written
+
+
 def _git_masters(revision: str, into: Path) -> Path:
     """The masters as they were at a git revision, written into ``into``."""
     into.mkdir(parents=True, exist_ok=True)
@@ -365,6 +397,8 @@ def main(argv=None) -> int:
     measure.add_argument("only", nargs="*")
     measure.add_argument("--masters-at", metavar="REV", help="grade against the masters of this git revision")
     measure.add_argument("--json", type=Path, help="also write the table as JSON")
+    measure.add_argument("--submissions", type=Path, metavar="DIR",
+                         help="instead, write one notebook per variant (the solutions with that mistake) into DIR")
     grader = commands.add_parser("grade", help="grade a folder of submitted notebooks into a CSV")
     grader.add_argument("assignment", help="the assignment's number or name, e.g. 01")
     grader.add_argument("submissions", type=Path, help="folder of submitted .ipynb files")
@@ -380,6 +414,9 @@ def main(argv=None) -> int:
         for problem in problems:
             print("PROBLEM:", problem)
         return 1 if problems else 0
+    elif args.command == "variants" and args.submissions:
+        written = [path for master in masters(args.only) for path in variant_submissions(master, args.submissions)]
+        print(f"wrote {len(written)} notebooks with one mistake each into {args.submissions}")
     elif args.command == "variants":
         variants(args.only, args.masters_at, args.json)
     else:
