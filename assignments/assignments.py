@@ -239,13 +239,16 @@ def check(selection=None) -> list[str]:
                 if not committed.exists() or committed.read_text() != (dist / version / master.name).read_text():
                     problems.append(f"{committed.relative_to(ROOT.parent)} is out of date: "
                                     f"run python assignments/assignments.py build {master.name[:2]}")
-            try:
-                report = run_in_process(dist, master, variants_file(master))
-            except RuntimeError as error:
-                problems.append(str(error))
-                continue
+            # the in-process grading (a subprocess) and otter run (a kernel) use a core each
+            with concurrent.futures.ThreadPoolExecutor(1) as background:
+                in_process = background.submit(run_in_process, dist, master, variants_file(master))
+                real = run_submission(autograder_zip(dist), dist / "autograder" / master.name)
+                try:
+                    report = in_process.result()
+                except RuntimeError as error:
+                    problems.append(str(error))
+                    continue
             problems += judge(report, master.stem)
-            real = run_submission(autograder_zip(dist), dist / "autograder" / master.name)
             expected = {q: r["score"] for q, r in report["solution"]["questions"].items()}
             if real["error"] or real["scores"] != expected:
                 problems.append(f"{master.stem}: otter run gives the solutions {real['scores'] or real['error']}, "

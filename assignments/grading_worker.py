@@ -39,6 +39,39 @@ def _short(message: str, lines: int = 3) -> str:
     return " | ".join(kept[-lines:])
 
 
+def _patch_otter_log_receiver() -> None:
+    """otter 7.0 receives the kernel's log records on a socket; when the kernel closes it in the
+    middle of a record (it happens when a kernel is shut down under load), the receiving thread
+    calls recv() on the closed socket forever, at 100% of a core, and the process never exits.
+    Stop reading at the end of the stream instead, and let the thread die with the process."""
+    import logging
+    import struct
+
+    from otter.execute import logging as otter_logging
+
+    handler = otter_logging.LogRecordStreamHandler
+    if getattr(handler, "_stops_at_end_of_stream", False):
+        return
+
+    def handle(self):
+        while True:
+            header = self.connection.recv(4)
+            if len(header) < 4:
+                return
+            size = struct.unpack(">L", header)[0]
+            chunk = self.connection.recv(size)
+            while len(chunk) < size:
+                more = self.connection.recv(size - len(chunk))
+                if not more:  # the connection closed in the middle of a record
+                    return
+                chunk += more
+            self.handle_log_record(logging.makeLogRecord(self.unpickle(chunk)))
+
+    handler.handle = handle
+    handler._stops_at_end_of_stream = True
+    otter_logging.LogRecordSocketReceiver.daemon_threads = True
+
+
 def grade_one(zip_path: str, submission: str, timeout: int) -> dict:
     """Grade ``submission`` with the autograder ``zip_path``.
 
@@ -47,6 +80,8 @@ def grade_one(zip_path: str, submission: str, timeout: int) -> dict:
     case without one, by the last lines of its doctest output.
     """
     from otter.run import main as otter_run
+
+    _patch_otter_log_receiver()
 
     path = os.environ.get("PATH", "")
     previous = signal.signal(signal.SIGALRM, _raise_timeout)
