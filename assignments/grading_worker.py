@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import signal
+import warnings
 
 
 class _Timeout(Exception):
@@ -87,7 +88,9 @@ def grade_one(zip_path: str, submission: str, timeout: int) -> dict:
     previous = signal.signal(signal.SIGALRM, _raise_timeout)
     signal.alarm(max(int(timeout), 1))
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), _quiet_stderr():
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), _quiet_stderr(), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # otter's own deprecation warnings are not the instructor's business
             results = otter_run(submission, autograder=zip_path, output_dir=None, no_logo=True)
     except _Timeout:
         return {"scores": {}, "max": {}, "failed": {}, "error": f"grading took longer than {timeout} s"}
