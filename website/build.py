@@ -14,7 +14,8 @@ address matches its file's path (``notebooks/05_....html``, ``docs/glossary.html
 * each notebook's bold title line becomes the page's heading, and its remote "Open in Colab"
   badge becomes plain links to open it on Binder and in Colab (from ``tools/course.py``),
   so a page loads no image from another site; the committed notebooks are not touched;
-* ``docs/instructor_guide.md``, ``docs/glossary.md`` and ``benchmarks/NOTEBOOK_RUNS.md`` are
+* ``docs/instructor_guide.md``, ``assignments/README.md`` (how assignments are written),
+  ``docs/glossary.md`` and ``benchmarks/NOTEBOOK_RUNS.md`` are
   copied as they are.
 """
 
@@ -35,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from tools import course  # noqa: E402  (the checkout's own package, first on the path)
 
 DEFAULT_OUT = ROOT / "_build" / "html"
-PAGES = ("docs/instructor_guide.md", "docs/glossary.md", "benchmarks/NOTEBOOK_RUNS.md")
+PAGES = ("docs/instructor_guide.md", "assignments/README.md", "docs/glossary.md", "benchmarks/NOTEBOOK_RUNS.md")
 _BOLD_TITLE = re.compile(r"\A\s*\*\*(?P<title>[^*\n]+)\*\*[ \t]*\n")
 _COLAB_BADGE = re.compile(
     r'<a\s[^>]*>\s*<img\s[^>]*src="https://colab\.research\.google\.com/assets/colab-badge\.svg"[^>]*>\s*</a>')
