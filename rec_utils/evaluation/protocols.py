@@ -199,7 +199,7 @@ def candidate_scores(scores, test: pd.DataFrame, candidates, users: IdIndex | No
         raise ValueError(f"candidates must be len(test) x n_candidates (>= 2) = ({len(test)}, n), "
                          f"got shape {candidates.shape}")
     is_model = callable(getattr(scores, "score", None))
-    if is_model:
+    if is_model and (users is None or items is None):  # the model's own indexes
         check_fitted(scores, "items_")
         users = scores.users_ if users is None else users
         items = scores.items_ if items is None else items
