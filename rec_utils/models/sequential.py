@@ -21,6 +21,7 @@ full softmax, and so does scoring. The course's rule is :data:`FULL_SOFTMAX_MAX_
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd  # noqa: F401 (the doctests use it)
 import scipy.sparse as sp
 
 from .._checks import check_choice, check_number, positive_int
