@@ -444,7 +444,26 @@ class BiasBaseline(_RatingModel):
         return self.global_mean_ + self.user_bias_[rows, None] + self.item_bias_[None, :]
 
 
-class BiasedMF(_RatingModel):
+class _BiasedFactorModel(_RatingModel):
+    """``r_hat = mu + b_u + b_i + p_u . q_i`` from fitted ``global_mean_``, ``user_bias_``,
+    ``item_bias_``, ``user_factors_`` and ``item_factors_``: prediction and scoring shared by
+    the biased matrix factorisations, whatever fits them (ALS or SGD)."""
+
+    def predict(self, user_ids, item_ids) -> np.ndarray:
+        """Predicted ratings for paired users and items (unknown ones get the biases they have)."""
+        u, i = self._pairs(user_ids, item_ids)
+        known = (u >= 0) & (i >= 0)
+        dot = np.where(known, np.einsum("ij,ij->i", self.user_factors_[u], self.item_factors_[i]), 0.0)
+        return (self.global_mean_ + np.where(u >= 0, self.user_bias_[u], 0.0)
+                + np.where(i >= 0, self.item_bias_[i], 0.0) + dot)
+
+    def score(self, user_ids):
+        rows = self.user_positions(user_ids)
+        return (self.global_mean_ + self.user_bias_[rows, None] + self.item_bias_[None, :]
+                + self.user_factors_[rows] @ self.item_factors_.T)
+
+
+class BiasedMF(_BiasedFactorModel):
     """Biased matrix factorisation for rating prediction, trained by alternating least squares.
 
     ``r_hat(u, i) = mu + b_u + b_i + p_u . q_i``, with L2 penalty ``reg`` on biases and
@@ -504,19 +523,6 @@ class BiasedMF(_RatingModel):
         self.item_factors_, self.item_bias_ = q[:, :k].copy(), q[:, k + 1].copy()
         return self
 
-    def predict(self, user_ids, item_ids) -> np.ndarray:
-        """Predicted ratings for paired users and items (unknown ones get the biases they have)."""
-        u, i = self._pairs(user_ids, item_ids)
-        known = (u >= 0) & (i >= 0)
-        dot = np.where(known, np.einsum("ij,ij->i", self.user_factors_[u], self.item_factors_[i]), 0.0)
-        return (self.global_mean_ + np.where(u >= 0, self.user_bias_[u], 0.0)
-                + np.where(i >= 0, self.item_bias_[i], 0.0) + dot)
-
-    def score(self, user_ids):
-        rows = self.user_positions(user_ids)
-        return (self.global_mean_ + self.user_bias_[rows, None] + self.item_bias_[None, :]
-                + self.user_factors_[rows] @ self.item_factors_.T)
-
 
 def _als_half(r: sp.csr_matrix, solve: np.ndarray, fixed: np.ndarray, mu: float, reg: float,
               fixed_col: int) -> None:
@@ -535,7 +541,7 @@ def _als_half(r: sp.csr_matrix, solve: np.ndarray, fixed: np.ndarray, mu: float,
     solve[np.ix_(has, free)] = solved
 
 
-class FunkSVD(_RatingModel):
+class FunkSVD(_BiasedFactorModel):
     """Biased matrix factorisation trained by stochastic gradient descent (Funk-SVD).
 
     The model of :class:`BiasedMF`, ``r_hat = mu + b_u + b_i + p_u . q_i``, fitted the way
@@ -611,18 +617,6 @@ class FunkSVD(_RatingModel):
         self.user_bias_, self.item_bias_ = b_user, b_item
         return self
 
-    def predict(self, user_ids, item_ids) -> np.ndarray:
-        """Predicted ratings for paired users and items."""
-        u, i = self._pairs(user_ids, item_ids)
-        known = (u >= 0) & (i >= 0)
-        dot = np.where(known, np.einsum("ij,ij->i", self.user_factors_[u], self.item_factors_[i]), 0.0)
-        return (self.global_mean_ + np.where(u >= 0, self.user_bias_[u], 0.0)
-                + np.where(i >= 0, self.item_bias_[i], 0.0) + dot)
-
-    def score(self, user_ids):
-        rows = self.user_positions(user_ids)
-        return (self.global_mean_ + self.user_bias_[rows, None] + self.item_bias_[None, :]
-                + self.user_factors_[rows] @ self.item_factors_.T)
 
 
 class ItemKNNBaseline(_RatingModel):
