@@ -1,5 +1,6 @@
 import json
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -120,3 +121,30 @@ def test_read_results_prefers_own_runs_and_refuses_quick_or_other_data(tmp_path,
         {"notebook": "96_test", "quick": True, "dataset": "synthetic", "results": {"ndcg@10": 0.3}}))
     assert notebook.read_results("96_test", dataset="synthetic") is None
     assert notebook.read_results("96_test", dataset="synthetic", full_mode=False) == {"ndcg@10": 0.3}
+
+
+_HEAP_PATTERN = """
+import sys, numpy as np
+from rec_utils.notebook import _resident_mb, _return_large_blocks_at_once
+if sys.argv[1] == "fixed":
+    assert _return_large_blocks_at_once()
+big = np.ones(2_000_000)  # 16 MB from a private map; freeing it makes glibc raise its threshold
+del big
+before = _resident_mb()
+blocks = [np.ones(1_000_000) for _ in range(40)]  # 40 blocks of 8 MB
+del blocks[:-1]  # keep the last one, so the heap's top stays in use
+print(_resident_mb() - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator and /proc")
+def test_setup_makes_freed_arrays_leave_the_kernel():
+    import subprocess
+
+    def kept_mb(mode):
+        run = subprocess.run([sys.executable, "-c", _HEAP_PATTERN, mode], capture_output=True, text=True, check=True)
+        return float(run.stdout.strip())
+
+    assert kept_mb("fixed") < 40  # about the one 8 MB block still held, not the 320 MB freed
+    notebook.setup("97_test", verbose=False)  # setup applies the same setting
+    assert notebook._return_large_blocks_at_once()
