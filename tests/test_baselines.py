@@ -496,3 +496,22 @@ def test_item_gram_matches_the_dense_product_and_ease_the_textbook_inverse():
     np.fill_diagonal(expected, 0.0)
     np.testing.assert_allclose(model.weights_, expected, atol=2e-5)
     assert model.weights_.dtype == np.float32 and model.weights_.flags.c_contiguous
+
+
+def test_ease_weights_takes_any_gram_matrix_and_checks_it():
+    from rec_utils.models.classical import ease_weights, item_gram
+
+    x = sp.random(80, 30, density=0.2, random_state=5, format="csr", dtype=np.float32)
+    x.data[:] = 1.0
+    side = np.random.default_rng(5).random((30, 4)).astype(np.float32)
+    gram = item_gram(x, l2=3.0)
+    gram += np.float32(4.0) * (side @ side.T)  # an extra term, as the hybrid EASE of notebook 12 adds
+    dense = x.toarray().astype(np.float64)
+    p = np.linalg.inv(dense.T @ dense + 3.0 * np.eye(30) + 4.0 * side.astype(np.float64) @ side.T.astype(np.float64))
+    expected = -p / np.diag(p)[None, :]
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(ease_weights(gram), expected, atol=2e-5)
+    with pytest.raises(ValueError, match="square"):
+        ease_weights(np.ones((3, 4), np.float32))
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        ease_weights(-np.eye(3, dtype=np.float32))

@@ -42,7 +42,7 @@ from ..data.split import random_split
 from .base import Recommender
 
 __all__ = ["PopularityRecommender", "ItemKNN", "EASE", "ImplicitALS", "ScoreBlend",
-           "BiasBaseline", "BiasedMF", "FunkSVD", "ItemKNNBaseline", "RatingBlend", "item_gram"]
+           "BiasBaseline", "BiasedMF", "FunkSVD", "ItemKNNBaseline", "RatingBlend", "ease_weights", "item_gram"]
 
 
 # --------------------------------------------------------------------------- top-k from implicit feedback
@@ -151,6 +151,38 @@ def _mirror_upper(matrix: np.ndarray) -> None:
         matrix[start:stop, start:stop] = upper + np.triu(upper, 1).T
 
 
+def ease_weights(gram: np.ndarray) -> np.ndarray:
+    """EASE's weights ``B = I - P / diag(P)``, ``P = gram^-1``, zero diagonal, computed in place.
+
+    ``gram`` is a symmetric positive definite float32 matrix, Fortran-ordered, such as
+    :func:`item_gram`'s ``X^T X + l2 I`` (plus any extra term, e.g. side information).
+    It is overwritten: the inverse is taken by a Cholesky factorisation in its own memory,
+    so the whole computation needs one items x items matrix. Pass a copy to keep it.
+
+    >>> gram = np.asfortranarray(np.array([[2.0, 1.0], [1.0, 2.0]], dtype=np.float32))
+    >>> ease_weights(gram).round(2).tolist()
+    [[0.0, 0.5], [0.5, 0.0]]
+    """
+    from scipy.linalg.lapack import spotrf, spotri
+
+    if not isinstance(gram, np.ndarray) or gram.ndim != 2 or gram.shape[0] != gram.shape[1]:
+        raise ValueError(f"gram must be a square 2-d array, got {getattr(gram, 'shape', type(gram).__name__)}")
+    if gram.dtype != np.float32 or not gram.flags.f_contiguous:
+        gram = np.asfortranarray(gram, dtype=np.float32)
+    factor, info = spotrf(gram, lower=0, overwrite_a=1, clean=0)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE's Gram matrix is not positive definite (LAPACK info {info})")
+    inverse, info = spotri(factor, lower=0, overwrite_c=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE's inverse failed (LAPACK info {info})")
+    del gram, factor
+    _mirror_upper(inverse)
+    b = inverse.T  # P is symmetric: its transpose is the same matrix, C-ordered, without a copy
+    b /= -np.diag(b).copy()[None, :]
+    np.fill_diagonal(b, 0.0)
+    return b
+
+
 class EASE(Recommender):
     """Embarrassingly Shallow Autoencoder (Steck, WWW 2019): a closed-form item-item model.
 
@@ -172,23 +204,11 @@ class EASE(Recommender):
         check_number("l2", self.l2, low=0, low_inclusive=False)
 
     def fit(self, ratings, users=None, items=None):
-        from scipy.linalg.lapack import spotrf, spotri
-
         self.prepare(ratings, users, items)
-        gram = item_gram(self.seen_, l2=self.l2)  # Fortran-ordered, symmetric positive definite
-        factor, info = spotrf(gram, lower=0, overwrite_a=1, clean=0)
-        if info != 0:
-            raise np.linalg.LinAlgError(f"EASE's Gram matrix is not positive definite (LAPACK info {info}); "
-                                        f"raise l2 (now {self.l2})")
-        inverse, info = spotri(factor, lower=0, overwrite_c=1)
-        if info != 0:
-            raise np.linalg.LinAlgError(f"EASE's inverse failed (LAPACK info {info})")
-        del gram, factor
-        _mirror_upper(inverse)
-        b = inverse.T  # P is symmetric: its transpose is the same matrix, C-ordered, without a copy
-        b /= -np.diag(b).copy()[None, :]
-        np.fill_diagonal(b, 0.0)
-        self.weights_ = b
+        try:
+            self.weights_ = ease_weights(item_gram(self.seen_, l2=self.l2))
+        except np.linalg.LinAlgError as error:
+            raise np.linalg.LinAlgError(f"{error}; raise l2 (now {self.l2})") from None
         return self
 
     def score(self, user_ids):
