@@ -151,26 +151,26 @@ def pipeline(lang: str = "en") -> Canvas:
     }, lang)
     c = Canvas(930, 360, lang, t["title"])
     c.label(465, 22, t["title"], size=16, bold=True)
-    c.box(95, 110, 150, 52, t["logs"], "data")
-    c.box(95, 195, 150, 52, t["side"], "data")
+    c.box(105, 110, 170, 52, t["logs"], "data")
+    c.box(105, 195, 170, 52, t["side"], "data")
     c.box(275, 150, 150, 60, t["prep"], "op")
     c.box(440, 150, 120, 60, t["feat"], "op")
-    c.arrow((170, 110), (200, 135))
-    c.arrow((170, 195), (200, 168))
+    c.arrow((190, 110), (200, 135))
+    c.arrow((190, 195), (200, 168))
     c.arrow((350, 150), (380, 150))
     c.box(640, 80, 160, 52, t["cand"], "model")
     c.box(640, 165, 160, 44, t["rank"], "model")
-    c.box(640, 250, 160, 52, t["rerank"], "model")
+    c.box(640, 250, 210, 52, t["rerank"], "model")
     c.arrow((500, 140), (560, 95), t["train"], label_offset=(-14, -4))
     c.arrow((640, 106), (640, 143), t["thousands"], label_offset=(66, 0))
     c.arrow((640, 187), (640, 224), t["tens"], label_offset=(58, 0))
     c.box(835, 250, 110, 44, t["serve"], "output")
     c.box(835, 150, 90, 40, t["user"], "data")
-    c.arrow((720, 250), (780, 250))
+    c.arrow((745, 250), (780, 250))
     c.arrow((835, 228), (835, 170))
     c.box(440, 255, 150, 52, t["eval"], "loss")
     c.arrow((560, 172), (490, 229), dashed=True, colour="muted")
-    c.path("M 835 272 C 835 350, -40 345, 17 120", colour="muted", dashed=True)
+    c.path("M 835 272 C 835 340, 60 340, 10 250 L 10 110 L 19 110", colour="muted", dashed=True)
     c.label(330, 336, t["feedback"], size=11, colour="muted")
     c.label(835, 110, t["ab"], size=10, colour="muted")
     return c
@@ -349,14 +349,14 @@ def sasrec_blocks(lang: str = "en") -> Canvas:
     t = _t({
         "en": {"title": "SASRec: self-attention blocks with a causal mask", "tok": "item tokens (left-padded)",
                "emb": "item embedding + learned position", "attn": "masked multi-head self-attention",
-               "ff": "point-wise feed-forward", "norm": "residual + layer norm (each sub-layer)",
-               "blocks": "× n blocks", "out": "dot product with item embeddings → next item at every position",
+               "ff": "point-wise feed-forward", "norm": "residual + layer norm around each",
+               "blocks": "× n blocks", "out": "a score for every item (dense layer) → next item at every position",
                "mask": "causal mask", "pos": "position", "sees": "attends to", "allowed": "allowed",
                "hidden": "masked (future)"},
         "zh": {"title": "SASRec：带因果掩码的自注意力块", "tok": "物品 token（左侧填充）",
                "emb": "物品嵌入 + 可学习的位置嵌入", "attn": "带掩码的多头自注意力",
-               "ff": "逐位置前馈网络", "norm": "残差连接 + 层归一化（每个子层）",
-               "blocks": "× n 个块", "out": "与物品嵌入做点积 → 每个位置预测下一个物品",
+               "ff": "逐位置前馈网络", "norm": "每个子层：残差 + 层归一化",
+               "blocks": "× n 个块", "out": "对每个物品打分（全连接层）→ 每个位置预测下一个物品",
                "mask": "因果掩码", "pos": "位置", "sees": "可关注", "allowed": "允许",
                "hidden": "屏蔽（未来）"},
     }, lang)
@@ -368,7 +368,7 @@ def sasrec_blocks(lang: str = "en") -> Canvas:
     c.rect(x - 175, 140, 350, 140, "frame", dashed=True, rx=8)
     c.box(x, 245, 300, 36, t["attn"], "model", size=12)
     c.box(x, 180, 300, 36, t["ff"], "model", size=12)
-    c.label(x + 90, 152, t["norm"], size=10, colour="muted")
+    c.label(x + 8, 152, t["norm"], size=10, colour="muted", anchor="start")
     c.label(x + 205, 210, t["blocks"], size=13, bold=True)
     c.box(x, 85, 420, 40, t["out"], "output", size=11)
     c.arrow((x, 350), (x, 326))
