@@ -239,3 +239,26 @@ def test_build_catalogue_on_implicit_feedback():
     model = ImplicitALS(n_factors=4).fit(clicks)
     cat = build_catalogue(implicit, preferences_from_mf(model, scale=implicit.rating_scale), n_items=5)
     assert cat.like.shape == (clicks["user_id"].nunique(), 5) and 0 < cat.like.mean() < 1
+
+
+def test_the_logged_view_shows_the_recommenders_predictions_not_the_truth():
+    catalogue = Catalogue(like=[[0.9, 0.1], [0.2, 0.8]], appeal=[0.5, 0.5], item_genres=[[1, 0], [0, 1]])
+    predicted = np.array([[0.6, 0.3], [0.4, 0.5]], np.float32)
+    oracle = RecommendationEnv(catalogue)
+    logged = RecommendationEnv(catalogue, observed_like=predicted, leave_base=0.0, leave_slope=0.0)
+    assert oracle.oracle_view and not logged.oracle_view
+    check_env(logged, skip_render_check=True)
+    observation, info = logged.reset(seed=0, options={"user": 1})
+    np.testing.assert_allclose(observation[:2], predicted[1])
+    estimated, shown = 0.0, 0
+    for step in range(6):
+        observation, reward, _, _, _ = logged.step(shown)
+        estimated = 0.8 * estimated + ((1 - predicted[1, shown]) if reward else logged.ignore_cost)
+        assert observation[-2] == pytest.approx(estimated, abs=1e-6)  # the system's estimate, not the truth
+        shown = 1 - shown
+    oracle.reset(seed=0, options={"user": 1})
+    np.testing.assert_allclose(oracle.step(0)[0][:2], catalogue.like[1])
+    with pytest.raises(ValueError, match="shape"):
+        RecommendationEnv(catalogue, observed_like=np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        RecommendationEnv(catalogue, observed_like=np.full((2, 2), 1.5))

@@ -23,9 +23,16 @@ draws clicks whether or not the user will like it, e.g. from its popularity):
 
 A recommender that maximises the immediate click probability favours high-appeal items
 that users often do not enjoy, and loses them early; one that optimises the whole session
-does better. The observation is what a recommender could know: the user's like
-probabilities for the catalogue (its preference model's prediction), the genre fatigue,
-the dissatisfaction and the elapsed share of the horizon.
+does better.
+
+The observation comes in two views. Given ``observed_like`` (the recommender's own
+predictions of the like probabilities, from a model fitted on logged data), it holds only
+what a deployed system could log or compute: those predictions, the genre fatigue (which
+follows from the items it showed), an **estimated** dissatisfaction (the same decaying sum,
+with each click's unobservable "not enjoyed" replaced by ``1 - predicted like``) and the
+elapsed share of the horizon. Without it, the observation is the oracle view: the true like
+probabilities and the true dissatisfaction, which no recommender can see; use it to study
+the simulator, not to compare policies.
 """
 
 from __future__ import annotations
@@ -306,6 +313,9 @@ class RecommendationEnv(gym.Env):
         Dissatisfaction and leaving, see the module docstring.
     users : array of int, optional
         Positions (0-based) of the users sessions are drawn from (default: all).
+    observed_like : array (n_users, n_items), optional
+        The recommender's own like predictions, shown in the observation instead of the
+        truth (see the module docstring); default: the oracle view.
 
     Examples
     --------
@@ -323,7 +333,7 @@ class RecommendationEnv(gym.Env):
     def __init__(self, catalogue: Catalogue, horizon: int = 50, appeal_weight: float = 0.7,
                  boredom: float = 0.6, fatigue_decay: float = 0.6, ignore_cost: float = 0.0,
                  dissatisfaction_decay: float = 0.8, leave_base: float = 0.01, leave_slope: float = 0.25,
-                 users=None):
+                 users=None, observed_like=None):
         if not isinstance(catalogue, Catalogue):
             raise TypeError(f"catalogue must be a Catalogue, got {type(catalogue).__name__}")
         horizon = positive_int("horizon", horizon)
@@ -340,6 +350,14 @@ class RecommendationEnv(gym.Env):
         self.leave_base, self.leave_slope = leave_base, leave_slope
         self.users = (np.arange(catalogue.n_users) if users is None
                       else check_positions("users", users, catalogue.n_users))
+        if observed_like is not None:
+            observed_like = check_array("observed_like", observed_like, ndim=2, dtype=np.float32)
+            if observed_like.shape != catalogue.like.shape:
+                raise ValueError(f"observed_like must have the catalogue's shape {catalogue.like.shape} "
+                                 f"(users x items), got {observed_like.shape}")
+            if not (observed_like.min() >= 0 and observed_like.max() <= 1):
+                raise ValueError("observed_like must hold probabilities in [0, 1]")
+        self.observed_like = observed_like
         genres = catalogue.item_genres
         self._genre_share = genres / genres.sum(axis=1, keepdims=True)  # fatigue an item adds to each genre
         self._genre_mask = (genres > 0).astype(np.float32)
@@ -352,15 +370,24 @@ class RecommendationEnv(gym.Env):
         self.observation_space = spaces.Box(low=low, high=high, dtype=np.float32)
         self.action_space = spaces.Discrete(n_items)
         self._user, self._fatigue, self._dissatisfaction, self._t = 0, np.zeros(n_genres), 0.0, 0
+        self._estimated_dissatisfaction = 0.0
 
     @property
     def user(self) -> int:
         """Position of the current session's user."""
         return self._user
 
+    @property
+    def oracle_view(self) -> bool:
+        """Whether observations show the truth (no ``observed_like`` was given)."""
+        return self.observed_like is None
+
     def _observation(self) -> np.ndarray:
-        return np.concatenate([self.catalogue.like[self._user], self._fatigue,
-                               [self._dissatisfaction, self._t / self.horizon]]).astype(np.float32)
+        if self.oracle_view:
+            like, dissatisfaction = self.catalogue.like[self._user], self._dissatisfaction
+        else:
+            like, dissatisfaction = self.observed_like[self._user], self._estimated_dissatisfaction
+        return np.concatenate([like, self._fatigue, [dissatisfaction, self._t / self.horizon]]).astype(np.float32)
 
     def click_probabilities(self) -> np.ndarray:
         """P(click) of every item for the current user in the current state."""
@@ -385,7 +412,7 @@ class RecommendationEnv(gym.Env):
         else:
             self._user = int(self.np_random.choice(self.users))
         self._fatigue = np.zeros(self.catalogue.item_genres.shape[1])
-        self._dissatisfaction, self._t = 0.0, 0
+        self._dissatisfaction, self._estimated_dissatisfaction, self._t = 0.0, 0.0, 0
         return self._observation(), {"user": self._user}
 
     def step(self, action):
@@ -397,6 +424,9 @@ class RecommendationEnv(gym.Env):
         enjoyed = clicked and bool(self.np_random.random() < self.catalogue.like[self._user, action])
         regret = (1.0 if clicked and not enjoyed else 0.0) + (0.0 if clicked else self.ignore_cost)
         self._dissatisfaction = self.dissatisfaction_decay * self._dissatisfaction + regret
+        if not self.oracle_view:  # what the system can compute: its own like prediction in place of "enjoyed"
+            expected = ((1.0 - float(self.observed_like[self._user, action])) if clicked else self.ignore_cost)
+            self._estimated_dissatisfaction = self.dissatisfaction_decay * self._estimated_dissatisfaction + expected
         self._fatigue = self.fatigue_decay * self._fatigue + self._genre_share[action]
         self._t += 1
         p_leave = min(1.0, self.leave_base + self.leave_slope * self._dissatisfaction)
