@@ -87,5 +87,11 @@ def test_recap_states_what_was_measured(path):
     if exercises:
         assert recaps[0] < exercises[0], "the recap comes before the exercises"
     recap = _source(cells[recaps[0]])
-    assert len([line for line in recap.splitlines() if line.lstrip().startswith(("- ", "* "))]) >= 3, (
-        "the recap lists at least three findings")
+    lines = [line for line in recap.splitlines() if line.strip()]
+    bullets = [i for i, line in enumerate(lines) if line.lstrip().startswith(("- ", "* "))]
+    assert len(bullets) >= 3, "the recap lists at least three findings"
+    pointers = [i for i, line in enumerate(lines) if line.startswith(("**Next:**", "Next,"))]
+    assert pointers and pointers[-1] > bullets[-1], "the pointer to the next notebook comes after the findings"
+    labels = [i for i, line in enumerate(lines) if line.startswith("**") and line.endswith(".**")]
+    assert all(i + 1 < len(lines) and lines[i + 1].lstrip().startswith(("- ", "* ")) for i in labels), (
+        "every labelled group of the recap ('**The ideas.**', ...) holds findings")
