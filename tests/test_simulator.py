@@ -258,6 +258,15 @@ def test_the_logged_view_shows_the_recommenders_predictions_not_the_truth():
         shown = 1 - shown
     oracle.reset(seed=0, options={"user": 1})
     np.testing.assert_allclose(oracle.step(0)[0][:2], catalogue.like[1])
+    logged.reset(seed=1, options={"user": 0})
+    logged.step(0)
+    estimated = logged.click_probabilities(like=predicted[0])
+    truth = logged.click_probabilities()
+    assert not np.allclose(estimated, truth)  # the same state, read with the predictions instead of the truth
+    np.testing.assert_allclose(estimated / truth, (0.3 * predicted[0] + 0.7 * 0.5) / (0.3 * catalogue.like[0] + 0.7 * 0.5),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="one probability per item"):
+        logged.click_probabilities(like=[0.5])
     with pytest.raises(ValueError, match="shape"):
         RecommendationEnv(catalogue, observed_like=np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):

@@ -389,9 +389,19 @@ class RecommendationEnv(gym.Env):
             like, dissatisfaction = self.observed_like[self._user], self._estimated_dissatisfaction
         return np.concatenate([like, self._fatigue, [dissatisfaction, self._t / self.horizon]]).astype(np.float32)
 
-    def click_probabilities(self) -> np.ndarray:
-        """P(click) of every item for the current user in the current state."""
-        like = self.catalogue.like[self._user].astype(np.float64)
+    def click_probabilities(self, like=None) -> np.ndarray:
+        """P(click) of every item for the current user in the current state.
+
+        ``like`` replaces the user's true like probabilities, e.g. a recommender's own
+        predictions (``observation[:n_items]`` in the logged view): the click formula with
+        what the system knows, as a myopic recommender would estimate it.
+        """
+        if like is None:
+            like = self.catalogue.like[self._user].astype(np.float64)
+        else:
+            like = check_array("like", like, ndim=1, dtype=np.float64)
+            if like.shape != (self.catalogue.n_items,):
+                raise ValueError(f"like must hold one probability per item ({self.catalogue.n_items}), got {like.shape}")
         attraction = (1 - self.appeal_weight) * like + self.appeal_weight * self.catalogue.appeal
         fatigue = (self._genre_mask @ self._fatigue) / self._genre_mask.sum(axis=1)
         return attraction * np.exp(-self.boredom * fatigue)
