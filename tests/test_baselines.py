@@ -498,6 +498,21 @@ def test_item_gram_matches_the_dense_product_and_ease_the_textbook_inverse():
     assert model.weights_.dtype == np.float32 and model.weights_.flags.c_contiguous
 
 
+def test_item_gram_is_the_same_when_built_in_many_blocks():
+    """Wide catalogues build the Gram matrix from several user blocks and mirror it in several
+    column blocks (small blocks keep the temporaries next to the items x items result small)."""
+    from rec_utils.models.classical import _blocks, item_gram
+
+    n_users, n_items = 1500, 3000
+    assert len(_blocks(n_users, n_items, budget=2**21)) > 1 and len(_blocks(n_items, n_items, budget=2**22)) > 1
+    x = sp.random(n_users, n_items, density=0.01, random_state=5, format="csr", dtype=np.float32)
+    x.data[:] = 1.0
+    gram = item_gram(x, l2=1.5)
+    expected = (x.T @ x).toarray() + 1.5 * np.eye(n_items, dtype=np.float32)
+    np.testing.assert_allclose(gram, expected, rtol=1e-6)
+    np.testing.assert_array_equal(gram, gram.T)
+
+
 def test_ease_weights_takes_any_gram_matrix_and_checks_it():
     from rec_utils.models.classical import ease_weights, item_gram
 

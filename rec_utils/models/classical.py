@@ -131,7 +131,7 @@ def item_gram(seen: sp.csr_matrix, l2: float = 0.0) -> np.ndarray:
 
     n = seen.shape[1]
     gram = np.zeros((n, n), dtype=np.float32, order="F")
-    for rows in _blocks(seen.shape[0], n, budget=2**23):
+    for rows in _blocks(seen.shape[0], n, budget=2**21):  # a dense block of at most 8 MB next to the result
         block = seen[rows].toarray().astype(np.float32, copy=False)
         gram = ssyrk(1.0, block, beta=1.0, c=gram, trans=1, lower=0, overwrite_c=1)  # upper triangle
     _mirror_upper(gram)
@@ -143,7 +143,7 @@ def item_gram(seen: sp.csr_matrix, l2: float = 0.0) -> np.ndarray:
 def _mirror_upper(matrix: np.ndarray) -> None:
     """Copy the upper triangle of a square array onto its lower triangle, in place, in blocks."""
     n = matrix.shape[0]
-    for cols in _blocks(n, n):
+    for cols in _blocks(n, n, budget=2**22):  # numpy copies the overlapping transposed source: 16 MB at most
         # rows of this block below the diagonal take the transposed upper entries
         start, stop = cols.start, cols.stop
         matrix[start:stop, :start] = matrix[:start, start:stop].T
