@@ -27,17 +27,17 @@ from .base import PAD, Recommender
 from .bpr import BPR
 from .classical import (
     EASE, BiasBaseline, BiasedMF, FunkSVD, ImplicitALS, ItemKNN, ItemKNNBaseline, PopularityRecommender,
-    RatingBlend, ScoreBlend, item_gram,
+    RatingBlend, ScoreBlend, ease_weights, item_gram,
 )
 
 __all__ = [
-    "BPR", "CFGAN", "EASE", "FeatureSpec", "PAD", "BiasBaseline", "BiasedMF", "FunkSVD", "ImplicitALS", "ItemKNN", "ItemKNNBaseline",
-    "LightGCN", "MarkovChainRecommender", "MultDAE", "PopularityRecommender", "RatingBlend", "Recommender",
-    "RecentPopularityRecommender", "ScoreBlend", "TwoTower", "item_gram",
+    "BPR", "CFGAN", "EASE", "FeatureSpec", "PAD", "BiasBaseline", "BiasedMF", "FunkSVD", "ImplicitALS", "ItemKNN",
+    "ItemKNNBaseline", "LightGCN", "MarkovChainRecommender", "MultDAE", "PopularityRecommender", "RatingBlend",
+    "Recommender", "RecentPopularityRecommender", "ScoreBlend", "TwoTower", "ease_weights", "item_gram",
 ]
 
-_LAZY = {"FeatureSpec": "rankers", "LightGCN": "graph", "MultDAE": "autoencoders", "CFGAN": "gan", "MarkovChainRecommender": "sequential",
-         "RecentPopularityRecommender": "sequential", "TwoTower": "retrieval"}
+_LAZY = {"FeatureSpec": "rankers", "LightGCN": "graph", "MultDAE": "autoencoders", "CFGAN": "gan",
+         "MarkovChainRecommender": "sequential", "RecentPopularityRecommender": "sequential", "TwoTower": "retrieval"}
 
 
 def __getattr__(name):
