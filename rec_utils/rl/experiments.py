@@ -794,7 +794,8 @@ class UserPopulation:
             experiment_day = day - n_pre_days
             like, items = (like_c, items_c) if experiment_day < 0 else (like_t, items_t)
             if experiment_day >= 0 and novelty != 0:
-                like = np.where(treated[:, None], like * (1 + novelty * novelty_decay ** experiment_day), like)
+                boosted = np.minimum(1.0, like * (1 + novelty * novelty_decay ** experiment_day))
+                like = np.where(treated[:, None], boosted, like)
             p = self.examination * like
             if herding:
                 p = p * (1 + herding * share[items])
