@@ -3,7 +3,15 @@ interleaving, how many users each needs, and the pitfalls of both.
 
 Taught in ``notebooks/11_deployment_and_scale.ipynb`` (testing a deployed recommender on its
 users), on the same kind of ground truth as the user simulator of notebook 09
-(:mod:`rec_utils.rl.simulator`): the synthetic data's ``truth`` or :func:`preferences_from_mf`.
+(:mod:`rec_utils.rl.simulator`): the synthetic data's ``truth`` or
+:func:`~rec_utils.rl.simulator.preferences_from_mf`.
+
+An online controlled experiment (A/B test, A/B 测试) splits users at random between the
+current ranker (control, 对照组) and a new one (treatment, 实验组) and compares a metric;
+its statistical power (统计功效) says how many users it needs. Interleaving (交错实验) shows
+every user one list merged from both rankers and asks which ranker's items they click.
+Pitfalls: peeking (偷看, checking the p-value every day), the novelty effect (新奇效应) and
+network effects (网络效应) between users.
 
 The simulated users (:class:`UserPopulation`)
 ----------------------------------------------
