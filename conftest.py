@@ -5,8 +5,8 @@ a temporary folder, whatever the developer's environment says. Kernels started b
 inherit these variables.
 
 Tiers (markers registered in pyproject.toml): every notebook collected by nbval is marked
-``notebooks``, the assignment checks ``assignments``; ``pytest -m "not notebooks and not
-assignments and not slow"`` is the unit tier.
+``notebooks``, the assignment checks ``assignments``, and the browser and site tests are also
+``slow``; ``pytest -m "not notebooks and not assignments and not slow"`` is the unit tier.
 """
 
 import os
@@ -46,3 +46,5 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.notebooks)
         elif path.name in _TIER_BY_FILE:
             item.add_marker(getattr(pytest.mark, _TIER_BY_FILE[path.name]))
+        if item.get_closest_marker("browser") or item.get_closest_marker("site"):
+            item.add_marker(pytest.mark.slow)  # they build the site or start JupyterLab: not the unit tier

@@ -88,6 +88,7 @@ def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool
     _plot_style()
     installed = _version("tensorflow") if _version("tensorflow") != "not installed" else _version("tensorflow-cpu")
     tf_line = f"TensorFlow {installed} (not imported)"
+    _return_large_blocks_at_once()
     if tensorflow:
         _limit_malloc_arenas(2)
         with quiet_native_stderr():  # TensorFlow's C++ start-up notices are not for learners
@@ -203,6 +204,29 @@ def _limit_malloc_arenas(arenas: int) -> None:
             ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8 = M_ARENA_MAX
         except (OSError, AttributeError):  # not glibc (e.g. musl)
             pass
+
+
+MMAP_THRESHOLD = 128 * 1024  # bytes: glibc's starting value, kept fixed
+
+
+def _return_large_blocks_at_once() -> bool:
+    """On Linux/glibc, give every freed block above 128 KB straight back to the system.
+
+    glibc serves a large request (a NumPy array, a block of scores) from a private memory
+    map, freed at once. But each time such a block is freed it raises that threshold,
+    up to 32 MB, so later arrays of a few MB come from the heap, where freed memory stays
+    counted against the kernel: a notebook that fits model after model on a
+    10,000-item catalogue kept 200-400 MB it no longer used. Fixing the threshold
+    (``mallopt(M_MMAP_THRESHOLD)``, which also stops it moving) keeps the resident memory
+    close to what the notebook holds. Returns whether the setting was applied; elsewhere
+    it is a no-op.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-3, MMAP_THRESHOLD))  # -3 = M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc (e.g. musl)
+        return False
 
 
 def free_memory() -> int:

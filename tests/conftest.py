@@ -1,14 +1,16 @@
-"""Fixtures for the unit tests: no network, and tiny data sets in each GroupLens layout."""
+"""Fixtures for the unit tests: no network, tiny data sets in each GroupLens layout, and the
+course website built once per session (for the site and browser tests)."""
 
+import importlib.util
 import socket
 from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
 
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Any attempt to reach another host fails loudly: the tests run offline."""
+
+def _block_the_network(monkeypatch):
     real_connect = socket.socket.connect
 
     def guarded(self, address):
@@ -18,6 +20,29 @@ def no_network(monkeypatch):
         raise RuntimeError(f"a test tried to reach the network ({address})")
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Any attempt to reach another host fails loudly: the tests run offline."""
+    _block_the_network(monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def site_builder():
+    """``website/build.py``, the README's site command, as a module."""
+    spec = importlib.util.spec_from_file_location("course_site_build", ROOT / "website" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def built_site(site_builder, tmp_path_factory) -> Path:
+    """The course website, built offline (as every test runs) into a temporary folder."""
+    with pytest.MonkeyPatch.context() as monkeypatch:  # session fixtures start before no_network
+        _block_the_network(monkeypatch)
+        return site_builder.build(tmp_path_factory.mktemp("site") / "html")
 
 
 ML100K_ITEMS = (

@@ -150,7 +150,7 @@ def test_item_knn_baseline_prediction_by_hand():
     rated, deviation = model.residuals_[row].indices, model.residuals_[row].data
     keep = rated != col
     rated, deviation = rated[keep], deviation[keep]
-    sim = model.similarity_[col, rated].astype(float)
+    sim = model.similarity_[col].toarray().ravel()[rated].astype(float)  # absent pairs: similarity 0 or below
     nearest = np.argsort(-sim, kind="stable")[:3]
     w = np.maximum(sim[nearest], 0)
     baseline = model.global_mean_ + model.baseline_.user_bias_[row] + model.baseline_.item_bias_[col]
@@ -165,10 +165,83 @@ def test_item_knn_baseline_similarity_is_shrunk_correlation():
     r["rating"] += np.random.default_rng(0).normal(0, 0.3, len(r))
     model = ItemKNNBaseline(shrink=0.0, reg_user=0.0, reg_item=0.0).fit(r)
     res = model.residuals_.toarray()
-    corr = (res[:, 0] @ res[:, 1]) / np.sqrt((res[:, 0] ** 2).sum() * (res[:, 1] ** 2).sum())
-    assert model.similarity_[0, 1] == pytest.approx(corr, rel=1e-5)
+    corr = (res.T @ res) / np.sqrt(np.outer((res ** 2).sum(axis=0), (res ** 2).sum(axis=0)))
+    np.fill_diagonal(corr, 0.0)
+    assert (corr > 0).any() and (corr < 0).any()
+    # only positive similarities are kept (the others never weigh in a prediction)
+    np.testing.assert_allclose(model.similarity_.toarray(), np.maximum(corr, 0.0), rtol=1e-5, atol=1e-7)
     shrunk = ItemKNNBaseline(shrink=7.0, reg_user=0.0, reg_item=0.0).fit(r)
-    assert shrunk.similarity_[0, 1] == pytest.approx(corr * 7 / (7 + 7), rel=1e-5)  # 8 common users
+    np.testing.assert_allclose(shrunk.similarity_.toarray(), np.maximum(corr, 0.0) * 7 / (7 + 7),  # 8 common users
+                               rtol=1e-5, atol=1e-7)
+
+
+def _dense_item_knn_baseline(model, user_ids, item_ids):
+    """The textbook item-kNN with baselines, in plain NumPy: dense similarities, one pair at a time.
+
+    Equally similar neighbours are taken in item order (a stable sort), the rule the model states.
+    """
+    res = model.residuals_.toarray()
+    rated = model.seen_.toarray() > 0
+    dot = res.T @ res
+    squares = (res ** 2).T @ rated
+    denominator = np.sqrt(squares * squares.T)
+    sim = np.divide(dot, denominator, out=np.zeros_like(dot), where=denominator > 0)
+    common = rated.T.astype(float) @ rated
+    sim *= np.maximum(common - 1, 0) / (np.maximum(common - 1, 0) + model.shrink + 1e-12)
+    np.fill_diagonal(sim, 0.0)
+    out = []
+    for user, item in zip(user_ids, item_ids):
+        row, col = model.users_.positions([user])[0], model.items_.positions([item])[0]
+        mine = np.flatnonzero(rated[row])
+        nearest = mine[np.argsort(-sim[col, mine], kind="stable")[:model.n_neighbors]]
+        w = np.maximum(sim[col, nearest], 0.0)
+        base = model.global_mean_ + model.baseline_.user_bias_[row] + model.baseline_.item_bias_[col]
+        out.append(base + (w @ res[row, nearest] / w.sum() if w.sum() > 0 else 0.0))
+    return np.array(out), sim
+
+
+@pytest.mark.parametrize("n_neighbors, shrink", [(3, 5.0), (40, 100.0), (1, 0.0)])
+def test_item_knn_baseline_equals_the_dense_textbook_version(n_neighbors, shrink):
+    from rec_utils.data import load_synthetic
+
+    ratings = load_synthetic("synthetic", quick=True, seed=3).ratings
+    model = ItemKNNBaseline(n_neighbors=n_neighbors, shrink=shrink).fit(ratings)
+    pairs = ratings.sample(300, random_state=0)
+    users = np.r_[pairs["user_id"].to_numpy(), np.repeat(ratings["user_id"].iloc[0], 40)]
+    items = np.r_[pairs["item_id"].to_numpy(), model.items_.ids[:40]]  # seen and unseen items
+    expected, dense = _dense_item_knn_baseline(model, users, items)
+    np.testing.assert_allclose(model.predict(users, items), expected, rtol=1e-6, atol=1e-6)
+    # only the positive similarities are stored, as float32, symmetric, with a zero diagonal
+    similarity = model.similarity_
+    assert sp.issparse(similarity) and similarity.dtype == np.float32 and (similarity.data > 0).all()
+    np.testing.assert_allclose(similarity.toarray(), np.maximum(dense, 0.0), atol=1e-6)
+    assert abs(similarity - similarity.T).max() < 1e-6 and not similarity.diagonal().any()
+    user = ratings["user_id"].iloc[0]
+    np.testing.assert_allclose(model.score([user])[0], model.predict(np.repeat(user, len(model.items_)),
+                                                                     model.items_.ids), rtol=1e-12)
+
+
+def test_item_knn_baseline_blocks_do_not_change_the_similarity(monkeypatch):
+    from rec_utils.data import load_synthetic
+    from rec_utils.models import classical
+
+    ratings = load_synthetic("synthetic", quick=True, seed=4).ratings
+    whole = ItemKNNBaseline().fit(ratings)
+    monkeypatch.setattr(classical, "_blocks", lambda n, width, budget=0: [slice(s, min(s + 7, n)) for s in range(0, n, 7)])
+    blocked = ItemKNNBaseline().fit(ratings)
+    assert abs(whole.similarity_ - blocked.similarity_).max() < 1e-7
+    pairs = ratings.sample(200, random_state=1)
+    np.testing.assert_allclose(blocked.predict(pairs["user_id"], pairs["item_id"]),
+                               whole.predict(pairs["user_id"], pairs["item_id"]), rtol=1e-6)
+
+
+def test_item_knn_baseline_keeps_items_without_ratings_scorable():
+    r = TOY.copy()
+    model = ItemKNNBaseline(n_neighbors=2).fit(r, items=IdIndex([10, 20, 30, 40, 50, 60]))
+    assert model.similarity_.shape == (6, 6) and model.similarity_[:, 5].nnz == 0
+    scores = model.score([1, 2])
+    assert scores.shape == (2, 6) and np.isfinite(scores).all()
+    np.testing.assert_allclose(scores[:, 5], model.predict([1, 2], [60, 60]))  # the baseline alone
 
 
 def test_rating_blend_weights_by_hand():
@@ -423,3 +496,37 @@ def test_item_gram_matches_the_dense_product_and_ease_the_textbook_inverse():
     np.fill_diagonal(expected, 0.0)
     np.testing.assert_allclose(model.weights_, expected, atol=2e-5)
     assert model.weights_.dtype == np.float32 and model.weights_.flags.c_contiguous
+
+
+def test_item_gram_is_the_same_when_built_in_many_blocks():
+    """Wide catalogues build the Gram matrix from several user blocks and mirror it in several
+    column blocks (small blocks keep the temporaries next to the items x items result small)."""
+    from rec_utils.models.classical import _blocks, item_gram
+
+    n_users, n_items = 1500, 3000
+    assert len(_blocks(n_users, n_items, budget=2**21)) > 1 and len(_blocks(n_items, n_items, budget=2**22)) > 1
+    x = sp.random(n_users, n_items, density=0.01, random_state=5, format="csr", dtype=np.float32)
+    x.data[:] = 1.0
+    gram = item_gram(x, l2=1.5)
+    expected = (x.T @ x).toarray() + 1.5 * np.eye(n_items, dtype=np.float32)
+    np.testing.assert_allclose(gram, expected, rtol=1e-6)
+    np.testing.assert_array_equal(gram, gram.T)
+
+
+def test_ease_weights_takes_any_gram_matrix_and_checks_it():
+    from rec_utils.models.classical import ease_weights, item_gram
+
+    x = sp.random(80, 30, density=0.2, random_state=5, format="csr", dtype=np.float32)
+    x.data[:] = 1.0
+    side = np.random.default_rng(5).random((30, 4)).astype(np.float32)
+    gram = item_gram(x, l2=3.0)
+    gram += np.float32(4.0) * (side @ side.T)  # an extra term, as the hybrid EASE of notebook 12 adds
+    dense = x.toarray().astype(np.float64)
+    p = np.linalg.inv(dense.T @ dense + 3.0 * np.eye(30) + 4.0 * side.astype(np.float64) @ side.T.astype(np.float64))
+    expected = -p / np.diag(p)[None, :]
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(ease_weights(gram), expected, atol=2e-5)
+    with pytest.raises(ValueError, match="square"):
+        ease_weights(np.ones((3, 4), np.float32))
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        ease_weights(-np.eye(3, dtype=np.float32))

@@ -387,3 +387,16 @@ def test_leaderboard_against_a_chosen_reference_and_with_the_bootstrap():
 def test_comparisons_refuse_bad_input_with_clear_messages(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_published_microsoft_recommenders_table_names_its_source_and_rejects_unknown_models():
+    from rec_utils.evaluation.published import microsoft_recommenders_ml100k
+
+    table = microsoft_recommenders_ml100k()
+    assert table.attrs["source"].startswith("Microsoft Recommenders") and "1.1.1" in table.attrs["source"]
+    assert "stratified 75/25" in table.attrs["protocol"]
+    assert ((table > 0) & (table < 1)).all().all()
+    assert (table["ndcg@10"] >= table["map"]).all()  # as in the published table: NDCG@10 above MAP for every model
+    assert microsoft_recommenders_ml100k(["SAR"]).index.tolist() == ["SAR"]
+    with pytest.raises(KeyError, match="BiVAE"):
+        microsoft_recommenders_ml100k(["EASE"])

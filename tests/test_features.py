@@ -87,6 +87,50 @@ def test_item_features_as_of(toy):
     assert table.loc[30, "item_shrunk_mean"] == pytest.approx(3.0)  # global mean of the two earlier ratings
 
 
+def test_without_timestamps_the_as_of_tables_leave_out_the_time_columns(toy):
+    ratings, items, genres = toy
+    timeless = ratings.drop(columns="timestamp")
+    users = user_features(timeless, genre_matrix=genres)
+    with_time = user_features(ratings, genre_matrix=genres)
+    assert "user_recency_days" not in users and "user_frequency" not in users
+    pd.testing.assert_frame_equal(users, with_time.drop(columns=["user_recency_days", "user_frequency"]))
+    table = item_features(timeless, items, prior_strength=2)
+    assert "item_age_years" not in table
+    pd.testing.assert_frame_equal(table, item_features(ratings, items, prior_strength=2).drop(columns="item_age_years"))
+    with pytest.raises(ValueError, match="lacks column"):
+        user_features(timeless, as_of=DAY)  # "before" needs time
+    with pytest.raises(ValueError, match="lacks column"):
+        point_in_time_features(timeless)
+
+
+def test_item_features_take_any_genres_and_any_scale(toy):
+    ratings, items, genres = toy
+    half_stars = ratings.assign(rating=ratings["rating"] - 0.5)  # 0.5 to 5 in half stars
+    own_genres = items.assign(genres=["Zydeco|anime", "anime", "", "Noir"])
+    table = item_features(half_stars, own_genres, prior_strength=0)
+    assert list(table.filter(like="genre_").columns) == ["genre_anime", "genre_Noir", "genre_Zydeco"]
+    assert table.loc[10, "item_mean_rating"] == pytest.approx(3.0)  # (3.5 + 2.5) / 2: item 10 by users 1 and 2
+    no_genres = item_features(ratings, items.assign(genres=""))
+    assert no_genres.filter(like="genre_").shape[1] == 0
+    given = item_features(ratings, items, genre_matrix=genres[["Drama", "Comedy"]])
+    assert list(given.filter(like="genre_").columns) == ["genre_Drama", "genre_Comedy"]
+    assert given.loc[20, ["genre_Drama", "genre_Comedy"]].tolist() == [1, 1]
+    with pytest.raises(ValueError, match="genre_matrix lacks"):
+        item_features(ratings, items, genre_matrix=genres.drop(index=40))
+
+
+def test_point_in_time_in_float32_is_the_float64_result_rounded(synthetic):
+    ratings, genres = synthetic.ratings, synthetic.genre_matrix()
+    full = point_in_time_features(ratings, genre_matrix=genres, items=synthetic.items)
+    compact = point_in_time_features(ratings, genre_matrix=genres, items=synthetic.items, dtype=np.float32)
+    floats = [c for c in full.columns if full[c].dtype.kind == "f"]
+    assert all(compact[c].dtype == np.float32 for c in floats)
+    assert compact["user_activity"].dtype == np.int64 and compact["item_popularity"].dtype == np.int64
+    pd.testing.assert_frame_equal(compact, full.astype({c: np.float32 for c in floats}), rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="floating-point dtype"):
+        point_in_time_features(ratings, dtype=np.int32)
+
+
 def test_context_features():
     sunday_2330 = 3 * DAY + 23 * 3600 + 1800  # 1970-01-04 was a Sunday
     table = context_features(pd.Series([0, sunday_2330], index=[7, 8]))
@@ -161,7 +205,8 @@ def test_point_in_time_ignores_row_order(synthetic):
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda r, i, g: user_features(r.drop(columns="timestamp")), ValueError, "lacks column"),
+    (lambda r, i, g: user_features(r.drop(columns="timestamp"), as_of=DAY), ValueError, "lacks column"),
+    (lambda r, i, g: user_features(r.drop(columns="rating")), ValueError, "lacks column"),
     (lambda r, i, g: user_features(r.to_numpy()), TypeError, "ratings must be a pandas DataFrame"),
     (lambda r, i, g: user_features(r.iloc[:0]), ValueError, "is empty"),
     (lambda r, i, g: user_features(r, as_of="1998-01-01"), TypeError, "as_of must be a number"),

@@ -193,6 +193,48 @@ def test_validation_keeps_the_best_epoch():
     assert model.best_epoch_ == [2, 4][int(np.argmax(model.history_["validation_ndcg"]))]
 
 
+def test_scores_diagnostics_and_validation_equal_their_dense_computation():
+    ratings = _planted(n_users=50, n_items=40, seed=2)
+    train, valid = ratings.drop(ratings.index[::5]), ratings.iloc[::5]
+    model = CFGAN(generator_hidden=(8,), discriminator_hidden=(4,), epochs=2, batch_size=16, eval_every=1,
+                  eval_k=5, seed=1).fit(train, validation=valid)
+    history = model.seen_.toarray().astype(np.float32)
+    generated = np.asarray(model.generator_(history, training=False))
+    np.testing.assert_allclose(model.score(model.users_.ids), generated, rtol=1e-6)
+    # the diagnostics of the last epoch, computed block by block, equal the dense means
+    np.testing.assert_allclose(model.history_["output_on_history"][-1], generated[history > 0].mean(), rtol=1e-5)
+    np.testing.assert_allclose(model.history_["output_elsewhere"][-1], generated[history == 0].mean(), rtol=1e-5)
+    # and the validation NDCG of the kept generator is the dense one
+    from rec_utils.evaluation.metrics import exclude_seen, ranking_metrics
+    truth = np.zeros_like(history)
+    truth[model.users_.positions(valid["user_id"]), model.items_.positions(valid["item_id"])] = 1
+    rows = np.flatnonzero(truth.any(axis=1))
+    dense = ranking_metrics(truth[rows], exclude_seen(generated[rows], history[rows]), 5, metrics=("ndcg",))["ndcg"]
+    kept = model.history_["validation_ndcg"][model.history_["validation_epoch"].index(model.best_epoch_)]
+    np.testing.assert_allclose(kept, dense, rtol=1e-6)
+
+
+def test_fit_never_builds_a_users_x_items_matrix():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n_users, n_items = 12_000, 2000  # a dense float32 users x items matrix would take 96 MB
+    users, items = np.repeat(np.arange(n_users), 4), rng.integers(0, n_items, 4 * n_users)
+    ratings = pd.DataFrame({"user_id": users + 1, "item_id": items + 1}).drop_duplicates()
+    valid = ratings.groupby("user_id").head(1).iloc[::5]
+    model = CFGAN(generator_hidden=(4,), discriminator_hidden=(2,), epochs=1, batch_size=256, seed=0)
+    tracemalloc.start()
+    try:
+        model.fit(ratings.drop(valid.index), validation=valid)
+        model.score(model.users_.ids[:300])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # blocks of a few hundred users x items come and go; a users x items matrix would not fit here
+    assert peak < 32 * 2**20, f"fit and score allocated {peak / 2**20:.0f} MB in NumPy"
+
+
+
 @pytest.mark.parametrize("kwargs, error", [
     ({"epochs": 0}, ValueError), ({"batch_size": 1.5}, TypeError), ({"learning_rate": 0.0}, ValueError),
     ({"discriminator_learning_rate": -1.0}, ValueError), ({"zr_ratio": 2.0}, ValueError),

@@ -148,6 +148,47 @@ def test_batches_resample_negatives_every_epoch_but_keep_the_positives():
         negative_sampling_batches([0], [0], n_items=3, batch_size=0)
 
 
+
+def _one_epoch(batches):
+    parts = [batches[k] for k in range(len(batches))]
+    return tuple(np.concatenate([p[0][name] for p in parts]) for name in ("user", "item")) + \
+        (np.concatenate([p[1] for p in parts]),)
+
+
+def test_an_epoch_budget_samples_fresh_positives_and_still_avoids_every_positive():
+    rng = np.random.default_rng(3)
+    users, items = rng.integers(0, 10, 300), rng.integers(0, 15, 300)  # dense: many rejections
+    all_positives = set(zip(users.tolist(), items.tolist()))
+    batches = negative_sampling_batches(users, items, n_items=15, n_negatives=3, batch_size=32, seed=0,
+                                        positives_per_epoch=50)
+    assert batches.positives_per_epoch_ == 50 and len(batches) == -(-50 * 4 // 32)
+    first = _one_epoch(batches)
+    batches.on_epoch_end()
+    second = _one_epoch(batches)
+    for u, i, y in (first, second):
+        assert y.sum() == 50 and len(y) == 200
+        assert set(zip(u[y == 1].tolist(), i[y == 1].tolist())) <= all_positives
+        assert not set(zip(u[y == 0].tolist(), i[y == 0].tolist())) & all_positives
+    sample = lambda e: sorted(zip(e[0][e[2] == 1].tolist(), e[1][e[2] == 1].tolist()))  # noqa: E731
+    assert sample(first) != sample(second)  # each epoch draws its own sample of positives
+
+
+def test_a_budget_at_least_the_data_changes_nothing():
+    users, items = np.arange(40) % 7, np.arange(40) % 11
+    plain = _one_epoch(negative_sampling_batches(users, items, n_items=12, batch_size=16, seed=5))
+    for budget in (40, 1000):
+        budgeted = negative_sampling_batches(users, items, n_items=12, batch_size=16, seed=5, positives_per_epoch=budget)
+        assert budgeted.positives_per_epoch_ == 40
+        for a, b in zip(plain, _one_epoch(budgeted)):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("budget", [0, -5, 2.5, True])
+def test_a_bad_epoch_budget_is_refused(budget):
+    with pytest.raises((ValueError, TypeError), match="positives_per_epoch"):
+        negative_sampling_batches([0, 1], [0, 1], n_items=3, positives_per_epoch=budget)
+
+
 # --------------------------------------------------------------------------- scoring and learning
 
 def test_score_candidates_matches_pairwise_predictions_for_shared_and_per_user_candidates():

@@ -1,5 +1,6 @@
 import json
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -48,6 +49,31 @@ def test_record_merges_results(tmp_path, monkeypatch, capsys):
 def test_generated_parts_are_current():
     assert course.sync_readme(check=True), "README is out of date: run python tools/course.py"
     assert course.sync_index(check=True), "notebooks/index.ipynb is out of date: run python tools/course.py"
+    assert course.sync_notebook_map(check=True), "notebook 00's course map is out of date: run python tools/course.py"
+
+
+def test_notebook_map_is_rewritten_between_its_markers_only(tmp_path):
+    source = course.ROOT / "notebooks" / course.NOTEBOOKS[0].file
+    stale = json.loads(source.read_text(encoding="utf-8"))
+    cell = next(c for c in stale["cells"] if "<!-- course-map:start -->" in "".join(c["source"]))
+    cell["source"] = ["Before the map.\n", "<!-- course-map:start -->\n", "| old | map |\n",
+                      "<!-- course-map:end -->\n", "After the map."]
+    path = tmp_path / "00.ipynb"
+    path.write_text(json.dumps(stale, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert not course.sync_notebook_map(path, check=True)
+    assert "| old | map |" in path.read_text(encoding="utf-8"), "check must not write"
+    assert not course.sync_notebook_map(path)
+    assert course.sync_notebook_map(path, check=True)
+    text = "".join(next(c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                        if "course-map" in "".join(c["source"]))["source"])
+    assert text.startswith("Before the map.\n") and text.endswith("After the map.")
+    assert "| old | map |" not in text and "[01_data_exploration.ipynb](01_data_exploration.ipynb)" in text
+    code = "".join("".join(c["source"]) for c in stale["cells"] if c["cell_type"] == "code")
+    assert "from tools" not in code and "import tools" not in code, "Colab installs the package only"
+    no_markers = tmp_path / "none.ipynb"
+    no_markers.write_text(json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["x"]}]}))
+    with pytest.raises(ValueError, match="exactly one markdown cell"):
+        course.sync_notebook_map(no_markers)
 
 
 def test_links_use_the_one_slug():
@@ -95,3 +121,30 @@ def test_read_results_prefers_own_runs_and_refuses_quick_or_other_data(tmp_path,
         {"notebook": "96_test", "quick": True, "dataset": "synthetic", "results": {"ndcg@10": 0.3}}))
     assert notebook.read_results("96_test", dataset="synthetic") is None
     assert notebook.read_results("96_test", dataset="synthetic", full_mode=False) == {"ndcg@10": 0.3}
+
+
+_HEAP_PATTERN = """
+import sys, numpy as np
+from rec_utils.notebook import _resident_mb, _return_large_blocks_at_once
+if sys.argv[1] == "fixed":
+    assert _return_large_blocks_at_once()
+big = np.ones(2_000_000)  # 16 MB from a private map; freeing it makes glibc raise its threshold
+del big
+before = _resident_mb()
+blocks = [np.ones(1_000_000) for _ in range(40)]  # 40 blocks of 8 MB
+del blocks[:-1]  # keep the last one, so the heap's top stays in use
+print(_resident_mb() - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator and /proc")
+def test_setup_makes_freed_arrays_leave_the_kernel():
+    import subprocess
+
+    def kept_mb(mode):
+        run = subprocess.run([sys.executable, "-c", _HEAP_PATTERN, mode], capture_output=True, text=True, check=True)
+        return float(run.stdout.strip())
+
+    assert kept_mb("fixed") < 40  # about the one 8 MB block still held, not the 320 MB freed
+    notebook.setup("97_test", verbose=False)  # setup applies the same setting
+    assert notebook._return_large_blocks_at_once()

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from rec_utils._checks import NotFittedError
-from rec_utils.data.preprocessing import ANOMALY_CHECKS, UserMeanCenterer, clean_ratings, find_rating_anomalies, mean_center, user_rating_stats
+from rec_utils.data.preprocessing import ANOMALY_CHECKS, BOT_RULE, UserMeanCenterer, apply_bot_rule, clean_ratings, find_rating_anomalies, mean_center, user_rating_stats
 from rec_utils.data.synthetic import generate_movielens_like
 
 T0 = 880_000_000  # a plausible MovieLens-era timestamp (1997)
@@ -124,6 +124,41 @@ def test_heavy_real_users_of_the_synthetic_shapes_are_not_bots():
         data = load_synthetic(shape, quick=True)
         flags = find_rating_anomalies(data.ratings, rating_range=data.rating_scale)
         assert not flags.any().any(), (shape, flags.sum().to_dict())
+
+
+def test_apply_bot_rule_says_which_part_of_the_rule_each_user_meets():
+    log = _log(_bot(99) + [(7, item, float(item % 5 + 1), T0 + item) for item in range(1, 61)]
+               + _bot(8, seconds_apart=600) + _bot(9, n=25))
+    verdict = apply_bot_rule(user_rating_stats(log))
+    assert verdict["bot"].tolist() == [False, False, False, True]  # users 7, 8, 9, 99
+    assert verdict.loc[7, ["many_ratings", "machine_speed", "constant_rating"]].tolist() == [True, True, False]
+    assert verdict.loc[8, ["many_ratings", "machine_speed", "constant_rating"]].tolist() == [True, False, True]
+    assert verdict.loc[9, ["many_ratings", "machine_speed", "constant_rating"]].tolist() == [False, True, True]
+    flags = find_rating_anomalies(log)
+    assert set(log.loc[flags["bot_user"], "user_id"]) == set(verdict.index[verdict["bot"]])
+    assert apply_bot_rule(user_rating_stats(log), bot_min_ratings=25)["bot"].sum() == 2  # user 9 joins
+    assert BOT_RULE == {"bot_min_ratings": 50, "bot_min_per_minute": 20.0, "bot_min_same_share": 0.95}
+    with pytest.raises(ValueError, match="lacks column"):
+        apply_bot_rule(log)
+    with pytest.raises(ValueError, match="bot_min_same_share must be a number > 0 and <= 1"):
+        apply_bot_rule(user_rating_stats(log), bot_min_same_share=1.5)
+
+
+@pytest.mark.slow
+def test_no_user_of_the_full_catalogue_heavy_shape_is_a_bot():
+    """synthetic-latest-small imitates ml-latest-small's heavy users (histories of thousands of
+    half-star ratings, bursts of a page of ratings): with the data's own scale nothing is flagged."""
+    from rec_utils.data.synthetic import load_synthetic
+
+    data = load_synthetic("synthetic-latest-small")
+    stats = apply_bot_rule(user_rating_stats(data.ratings))
+    heaviest = stats.nlargest(10, "n_ratings")
+    assert heaviest["n_ratings"].min() >= 500 and not heaviest["bot"].any()
+    assert not stats["bot"].any()
+    flags = find_rating_anomalies(data.ratings, rating_range=data.rating_scale)
+    assert not flags.any().any(), flags.sum().to_dict()
+    assert find_rating_anomalies(data.ratings, rating_range=(1, 5))["rating_out_of_range"].sum() > 0, \
+        "a 1-5 range takes half stars for errors: the reason to pass data.rating_scale"
 
 
 def test_time_range_accepts_dates_and_seconds():

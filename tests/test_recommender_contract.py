@@ -35,7 +35,8 @@ def _discover() -> dict[str, type]:
         todo.extend(cls.__subclasses__())
         concrete = cls.score is not Recommender.score and not inspect.isabstract(cls)
         module = importlib.import_module(cls.__module__) if cls.__module__.startswith("rec_utils.") else None
-        public = module is not None and getattr(module, cls.__name__, None) is cls  # not a class made in a doctest
+        public = (module is not None and getattr(module, cls.__name__, None) is cls  # not a class made in a doctest
+                  and not cls.__name__.startswith("_"))  # nor a private base such as _BiasedFactorModel
         if public and concrete:
             assert cls.__name__ not in found or found[cls.__name__] is cls, f"two recommenders named {cls.__name__}"
             found[cls.__name__] = cls

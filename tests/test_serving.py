@@ -33,6 +33,15 @@ def test_exact_search_takes_a_single_query_and_caps_k_at_the_catalogue(vectors):
     assert exact_search(queries[0], items[:5], k=10)[0].shape == (1, 5)
 
 
+def test_exact_search_in_blocks_of_queries_equals_one_block(vectors):
+    queries, items = vectors
+    blocked, one = exact_search(queries, items, k=5, block_size=4), exact_search(queries, items, k=5, block_size=1000)
+    np.testing.assert_array_equal(blocked[0], one[0])
+    np.testing.assert_array_equal(blocked[1], one[1])
+    with pytest.raises(ValueError, match="block_size"):
+        exact_search(queries, items, block_size=0)
+
+
 def test_batch_top_k_equals_one_block_and_skips_excluded_items(vectors):
     users, items = vectors
     seen = sp.random(len(users), len(items), density=0.1, random_state=0, format="csr")

@@ -1,9 +1,11 @@
 """The course map, launch links and measured run times, kept in one place.
 
 ``REPO_SLUG`` is the only place the GitHub address is written: the README's badges and
-course map and ``notebooks/index.ipynb`` are generated from this module
-(``python -m tools.course`` rewrites them, and a test fails when they are out of date);
-the notebooks' Colab cells are checked against it by ``tests/test_notebook_anatomy.py``.
+course map, ``notebooks/index.ipynb`` and the course map in notebook 00 are generated from
+this module (``python tools/course.py`` rewrites them, and a test fails when they are out of
+date; notebooks never import ``tools``, which Colab does not install);
+the notebooks' Colab cells are checked against it by ``tests/test_notebook_anatomy.py``, and
+the course website (``website/build.py``) takes its launch links from here.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
-__all__ = ["REPO_SLUG", "BRANCH", "NOTEBOOKS", "Notebook", "colab_url", "binder_url",
-           "course_map", "readme_sections", "sync_readme", "index_notebook", "sync_index"]
+__all__ = ["REPO_SLUG", "BRANCH", "NOTEBOOKS", "Notebook", "colab_url", "binder_url", "lab_path", "github_url",
+           "course_map", "readme_sections", "sync_readme", "index_notebook", "sync_index", "notebook_map",
+           "sync_notebook_map"]
 
 REPO_SLUG = "recsys-course/large-models-recsys"
 BRANCH = "main"
 ROOT = Path(__file__).resolve().parents[1]
 RUNS_FILE = ROOT / "benchmarks" / "notebook_runs.json"
+MAP_MARKERS = re.compile(r"(<!-- course-map:start -->).*?(<!-- course-map:end -->)", re.S)
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,29 @@ def colab_url(notebook: str) -> str:
     return f"https://colab.research.google.com/github/{REPO_SLUG}/blob/{BRANCH}/notebooks/{notebook}"
 
 
+def lab_path(path: str) -> str:
+    """JupyterLab's URL path, below the server's root, that opens ``path`` (relative to the repository root).
+
+    A notebook opens with the file browser at the repository root, so the notebooks, the
+    assignments and the docs are one click away; a folder opens in the file browser. The
+    README's launch command and the Binder links use the same path.
+
+    >>> lab_path("notebooks/01_data_exploration.ipynb")
+    'lab/tree/notebooks/01_data_exploration.ipynb?file-browser-path=/'
+    >>> lab_path("assignments/student")
+    'lab/tree/assignments/student'
+    """
+    return f"lab/tree/{path}?file-browser-path=/" if path.endswith(".ipynb") else f"lab/tree/{path}"
+
+
 def binder_url(path: str = "notebooks/" + NOTEBOOKS[0].file) -> str:
-    """Launch the repository on Binder in JupyterLab, opening ``path``."""
-    return f"https://mybinder.org/v2/gh/{REPO_SLUG}/{BRANCH}?urlpath=lab/tree/{path}"
+    """Launch the repository on Binder in JupyterLab, opening ``path`` as :func:`lab_path` does."""
+    return f"https://mybinder.org/v2/gh/{REPO_SLUG}/{BRANCH}?urlpath={quote(lab_path(path), safe='/')}"
+
+
+def github_url(path: str) -> str:
+    """A file of the repository (``path`` relative to its root) on GitHub."""
+    return f"https://github.com/{REPO_SLUG}/blob/{BRANCH}/{path}"
 
 
 def _runs() -> dict:
@@ -155,9 +180,39 @@ def sync_index(path: Path = ROOT / "notebooks" / "index.ipynb", check: bool = Fa
     return new == current
 
 
+def notebook_map() -> str:
+    """The course map as notebook 00 shows it: links relative to ``notebooks/``, no run times."""
+    lines = ["| # | Notebook | Topic | Source sections |", "|---|---|---|---|"]
+    for row in course_map():
+        name = (f"[{row['notebook']}]({row['notebook']})" if row["available"]
+                else f"{row['notebook']} *(in preparation)*")
+        lines.append(f"| {row['notebook'][:2]} | {name} | {row['topic']} | {row['sections']} |")
+    return "\n".join(lines)
+
+
+def sync_notebook_map(path: Path = ROOT / "notebooks" / NOTEBOOKS[0].file, check: bool = False) -> bool:
+    """Rewrite the course map between the markers in notebook 00's one markdown cell that has them.
+
+    The notebook shows the map without importing this module; with ``check``, only report
+    staleness. The file is written the way ``nbformat`` writes it, so nothing else changes.
+    """
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = [c for c in nb["cells"] if c["cell_type"] == "markdown" and MAP_MARKERS.search("".join(c["source"]))]
+    if len(cells) != 1:
+        raise ValueError(f"{path} needs exactly one markdown cell with <!-- course-map:start --> ... "
+                         f"<!-- course-map:end -->, found {len(cells)}")
+    text = "".join(cells[0]["source"])
+    new = MAP_MARKERS.sub(lambda m: f"{m.group(1)}\n{notebook_map()}\n{m.group(2)}", text)
+    if new != text and not check:
+        cells[0]["source"] = new.splitlines(keepends=True)
+        path.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return new == text
+
+
 if __name__ == "__main__":
     check = "--check" in sys.argv
-    up_to_date = sync_index(check=check) & sync_readme(check=check)
-    print("README and notebooks/index.ipynb are up to date" if up_to_date else
-          ("out of date: run python tools/course.py" if check else "README and notebooks/index.ipynb updated"))
+    up_to_date = sync_index(check=check) & sync_readme(check=check) & sync_notebook_map(check=check)
+    generated = "README, notebooks/index.ipynb and notebook 00's course map"
+    print(f"{generated} are up to date" if up_to_date else
+          ("out of date: run python tools/course.py" if check else f"{generated} updated"))
     sys.exit(0 if up_to_date or "--check" not in sys.argv else 1)

@@ -7,7 +7,9 @@ deliberately corrupted copy of MovieLens and then shows that these functions agr
   typically has: missing values, ratings off the scale, implausible timestamps,
   duplicated user-item pairs and bot-like users; :func:`clean_ratings` drops them.
 * :func:`user_rating_stats` is the per-user behaviour the bot check reads (how many
-  ratings, how fast, how uniform).
+  ratings, how fast, how uniform), and :func:`apply_bot_rule` says which parts of the
+  bot rule (:data:`BOT_RULE`) each user meets, so a notebook can show what it flags and why
+  the heaviest real users are not flagged.
 * :class:`UserMeanCenterer` subtracts each user's mean rating, with the means fitted on
   the training data only, and :func:`mean_center` does it for a train/test pair.
 """
@@ -22,11 +24,13 @@ import pandas as pd
 from .._checks import check_fitted, check_frame, check_number, fraction, positive_int
 from .schema import DTYPES, INTERACTION_COLUMNS, ITEM, RATING, TIMESTAMP, USER
 
-__all__ = ["ANOMALY_CHECKS", "find_rating_anomalies", "clean_ratings", "user_rating_stats",
-           "UserMeanCenterer", "mean_center"]
+__all__ = ["ANOMALY_CHECKS", "BOT_RULE", "find_rating_anomalies", "clean_ratings", "user_rating_stats",
+           "apply_bot_rule", "UserMeanCenterer", "mean_center"]
 
 # The checks of find_rating_anomalies, in the order they are applied.
 ANOMALY_CHECKS = ("missing", "rating_out_of_range", "timestamp_out_of_range", "duplicate", "bot_user")
+# The bot rule's default thresholds: a user is a bot only when all three hold at once.
+BOT_RULE = {"bot_min_ratings": 50, "bot_min_per_minute": 20.0, "bot_min_same_share": 0.95}
 
 
 def _unix_seconds(moment, default: float) -> float:
@@ -82,9 +86,54 @@ def user_rating_stats(ratings: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _check_bot_thresholds(bot_min_ratings, bot_min_per_minute, bot_min_same_share) -> None:
+    positive_int("bot_min_ratings", bot_min_ratings)
+    check_number("bot_min_per_minute", bot_min_per_minute, low=0, low_inclusive=False)
+    fraction("bot_min_same_share", bot_min_same_share, include_one=True)
+
+
+def apply_bot_rule(stats: pd.DataFrame, bot_min_ratings: int = BOT_RULE["bot_min_ratings"],
+                   bot_min_per_minute: float = BOT_RULE["bot_min_per_minute"],
+                   bot_min_same_share: float = BOT_RULE["bot_min_same_share"]) -> pd.DataFrame:
+    """Which parts of the bot rule each user meets, and the verdict.
+
+    The rule of :func:`find_rating_anomalies`: a user is a bot when all three hold at once —
+    at least ``bot_min_ratings`` ratings (``many_ratings``), at least ``bot_min_per_minute``
+    of them per minute over the whole active span (``machine_speed``), and at least
+    ``bot_min_same_share`` of them equal (``constant_rating``). Reading the three columns
+    says *why* a heavy real user is not flagged.
+
+    Parameters
+    ----------
+    stats : pandas.DataFrame
+        :func:`user_rating_stats`' output.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``stats`` with the boolean columns ``many_ratings, machine_speed, constant_rating``
+        and ``bot`` (all three).
+
+    Examples
+    --------
+    >>> stats = pd.DataFrame({"n_ratings": [300, 2000], "active_minutes": [5.0, 9000.0],
+    ...                       "ratings_per_minute": [60.0, 0.2], "same_rating_share": [1.0, 0.3]})
+    >>> apply_bot_rule(stats)[["many_ratings", "machine_speed", "constant_rating", "bot"]].values.tolist()
+    [[True, True, True, True], [True, False, False, False]]
+    """
+    needed = ("n_ratings", "ratings_per_minute", "same_rating_share")
+    check_frame(stats, needed, "stats (user_rating_stats' output)", numeric=needed)
+    _check_bot_thresholds(bot_min_ratings, bot_min_per_minute, bot_min_same_share)
+    verdict = stats.assign(many_ratings=stats["n_ratings"] >= bot_min_ratings,
+                           machine_speed=stats["ratings_per_minute"] >= bot_min_per_minute,
+                           constant_rating=stats["same_rating_share"] >= bot_min_same_share)
+    return verdict.assign(bot=verdict["many_ratings"] & verdict["machine_speed"] & verdict["constant_rating"])
+
+
 def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=("1995-01-01", None),
-                          bot_min_ratings: int = 50, bot_min_per_minute: float = 20.0,
-                          bot_min_same_share: float = 0.95) -> pd.DataFrame:
+                          bot_min_ratings: int = BOT_RULE["bot_min_ratings"],
+                          bot_min_per_minute: float = BOT_RULE["bot_min_per_minute"],
+                          bot_min_same_share: float = BOT_RULE["bot_min_same_share"]) -> pd.DataFrame:
     """Flag the rows of a ratings log that a model should not learn from.
 
     The checks, in order (``ANOMALY_CHECKS``):
@@ -98,7 +147,9 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=(
         high)`` pair checks the range only, and ``None`` skips the check;
     ``timestamp_out_of_range``
         the timestamp lies outside ``time_range`` (inclusive; dates or Unix seconds; ``None``
-        as the upper bound means "now", so future timestamps are flagged);
+        as the upper bound means "now", so future timestamps are flagged). The default lower
+        bound, 1995, predates every MovieLens release; for other data, pass the date your
+        service started;
     ``duplicate``
         among the rows that pass the three checks above, every row of a (user, item) pair
         except its latest one (exact copies and re-ratings alike; ties keep the last row);
@@ -106,10 +157,10 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=(
         every remaining row of a user who looks automated, by a stated rule that needs all
         three at once: at least ``bot_min_ratings`` ratings, at least ``bot_min_per_minute``
         of them per minute over the user's whole active span, and at least
-        ``bot_min_same_share`` of them equal (see :func:`user_rating_stats`). A heavy real
-        user rates many items, often in bursts (MovieLens' web form saved a page of ratings
-        at once), but over days and with varied ratings; only machine speed *and* a
-        constant rating together mark a bot.
+        ``bot_min_same_share`` of them equal (see :func:`user_rating_stats` and
+        :func:`apply_bot_rule`). A heavy real user rates many items, often in bursts
+        (MovieLens' web form saved a page of ratings at once), but over days and with varied
+        ratings; only machine speed *and* a constant rating together mark a bot.
 
     Checks that the data cannot support are skipped, not guessed: without a ``timestamp``
     column the time and bot checks are skipped; with implicit feedback (one rating value),
@@ -140,9 +191,7 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=(
         low, high = rating_range
         if not low < high:
             raise ValueError(f"rating_range must be (low, high) with low < high, got {rating_range!r}")
-    positive_int("bot_min_ratings", bot_min_ratings)
-    check_number("bot_min_per_minute", bot_min_per_minute, low=0, low_inclusive=False)
-    fraction("bot_min_same_share", bot_min_same_share, include_one=True)
+    _check_bot_thresholds(bot_min_ratings, bot_min_per_minute, bot_min_same_share)
     skipped = {}
 
     rating = ratings[RATING].to_numpy(np.float64)
@@ -183,10 +232,9 @@ def find_rating_anomalies(ratings: pd.DataFrame, rating_range=None, time_range=(
     elif implicit:
         skipped["bot_user"] = "every rating has the same value (implicit feedback), so uniformity says nothing"
     elif valid.any():
-        stats = user_rating_stats(ratings.iloc[np.flatnonzero(valid)])
-        bots = stats.index[(stats["n_ratings"] >= bot_min_ratings)
-                           & (stats["ratings_per_minute"] >= bot_min_per_minute)
-                           & (stats["same_rating_share"] >= bot_min_same_share)]
+        verdict = apply_bot_rule(user_rating_stats(ratings.iloc[np.flatnonzero(valid)]), bot_min_ratings,
+                                 bot_min_per_minute, bot_min_same_share)
+        bots = verdict.index[verdict["bot"]]
         flags["bot_user"] = valid & ratings[USER].isin(bots).to_numpy()
     flags.attrs["skipped"] = skipped
     return flags

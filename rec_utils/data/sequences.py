@@ -12,6 +12,12 @@ Conventions
   an :class:`~rec_utils.data.IdIndex`; token ``0`` is padding. Sequences are padded on the
   left, so the most recent item is always the last column.
 * Networks predict the item's *position* (``token - 1``).
+
+Cost grows with the data only as far as a stated budget allows: ``max_len`` caps the history
+a network reads, and ``max_per_user`` (:func:`next_item_examples`) or ``max_windows_per_user``
+(:func:`next_item_sequences`) keep each user's most recent training examples only, with
+:func:`cap_per_user` choosing the cap that fits a total number of examples. A user with
+thousands of ratings then costs no more than the budget gives every user.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from .interactions import IdIndex, check_interactions
 from .schema import ITEM, TIMESTAMP, USER
 
 __all__ = ["time_ordered", "item_tokens", "left_padded_windows", "user_sequences", "next_item_examples",
-           "next_item_sequences"]
+           "next_item_sequences", "cap_per_user"]
 
 
 def time_ordered(ratings: pd.DataFrame) -> pd.DataFrame:
@@ -99,12 +105,16 @@ def user_sequences(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = 
     return users[starts], left_padded_windows(tokens, ends, starts, max_len)
 
 
-def next_item_examples(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = None):
+def next_item_examples(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = None,
+                       max_per_user: int | None = None):
     """Training pairs from every prefix of every user's history: (last ``max_len`` items, next item).
 
     A user with ``n`` interactions gives ``n - 1`` examples: the first item predicts the
     second, the first two the third, and so on; each input is left-padded like
-    :func:`user_sequences`.
+    :func:`user_sequences`. With ``max_per_user`` only each user's most recent
+    ``max_per_user`` examples are kept (the newest targets: the ones most like the next item
+    to predict), so a very long history costs no more than that; :func:`cap_per_user`
+    chooses the cap that fits a budget of examples.
 
     Returns
     -------
@@ -121,16 +131,26 @@ def next_item_examples(ratings: pd.DataFrame, max_len: int, items: IdIndex | Non
     >>> inputs, targets, _ = next_item_examples(r, max_len=2)
     >>> inputs.tolist(), targets.tolist()
     ([[0, 1], [1, 2]], [1, 2])
+    >>> next_item_examples(r, max_len=2, max_per_user=1)[1].tolist()  # the newest example only
+    [2]
     """
     positive_int("max_len", max_len)
+    if max_per_user is not None:
+        positive_int("max_per_user", max_per_user)
     tokens, users, starts = item_tokens(ratings, items)
-    first_of_row = np.repeat(starts, np.diff(np.r_[starts, len(tokens)]))
-    target_rows = np.flatnonzero(np.arange(len(tokens)) > first_of_row)
+    sizes = np.diff(np.r_[starts, len(tokens)])
+    first_of_row = np.repeat(starts, sizes)
+    row = np.arange(len(tokens))
+    is_target = row > first_of_row
+    if max_per_user is not None:
+        is_target &= np.repeat(starts + sizes, sizes) - row <= max_per_user  # 1 for a user's newest row
+    target_rows = np.flatnonzero(is_target)
     inputs = left_padded_windows(tokens, target_rows, first_of_row[target_rows], max_len)
     return inputs, tokens[target_rows] - 1, users[target_rows]
 
 
-def next_item_sequences(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = None, stride: int | None = None):
+def next_item_sequences(ratings: pd.DataFrame, max_len: int, items: IdIndex | None = None, stride: int | None = None,
+                        max_windows_per_user: int | None = None):
     """Sequence-to-sequence training windows: tokens, and the next item at every position.
 
     Each user's time-ordered history ``t_1 .. t_n`` becomes input ``t_1 .. t_{n-1}`` with
@@ -147,6 +167,9 @@ def next_item_sequences(ratings: pd.DataFrame, max_len: int, items: IdIndex | No
     still trained once, now with at least ``max_len - stride`` earlier items in view (where the
     history has them), at about ``max_len / stride`` times the cost.
 
+    With ``max_windows_per_user`` only each user's newest windows are kept: the targets of a
+    long history's oldest part are dropped, and the oldest window kept keeps all its targets.
+
     Parameters
     ----------
     ratings : DataFrame
@@ -158,6 +181,8 @@ def next_item_sequences(ratings: pd.DataFrame, max_len: int, items: IdIndex | No
     stride : int, optional
         Positions between the ends of consecutive windows, 1..max_len (default ``max_len``:
         no overlap).
+    max_windows_per_user : int, optional
+        Keep at most this many windows per user, the newest (default: all).
 
     Returns
     -------
@@ -175,28 +200,72 @@ def next_item_sequences(ratings: pd.DataFrame, max_len: int, items: IdIndex | No
     >>> inputs, targets, users = next_item_sequences(r, max_len=2)
     >>> inputs.tolist(), targets.tolist(), users.tolist()
     ([[0, 1], [2, 3]], [[-1, 1], [2, 3]], [1, 1])
+    >>> next_item_sequences(r, max_len=2, max_windows_per_user=1)[0].tolist()  # the newest window only
+    [[2, 3]]
     """
     max_len = positive_int("max_len", max_len)
     stride = max_len if stride is None else positive_int("stride", stride)
     if stride > max_len:
         raise ValueError(f"stride must be at most max_len={max_len}, got {stride}")
+    if max_windows_per_user is not None:
+        positive_int("max_windows_per_user", max_windows_per_user)
     tokens, users, starts = item_tokens(ratings, items)
     ends = np.r_[starts[1:], len(tokens)]
-    window_ends, window_firsts = [], []
+    window_ends, window_firsts, oldest_kept = [], [], []
     for first, end in zip(starts, ends):
         # input positions first .. end-2 predict first+1 .. end-1; windows are cut from the newest end
-        last_inputs = np.arange(end - 1, first, -stride)
+        last_inputs = np.arange(end - 1, first, -stride)[:max_windows_per_user]
         window_ends.append(last_inputs)
         window_firsts.append(np.full(len(last_inputs), first))
+        oldest_kept.append(np.arange(len(last_inputs)) == len(last_inputs) - 1)
     window_ends = np.concatenate(window_ends).astype(np.int64)
     window_firsts = np.concatenate(window_firsts).astype(np.int64)
+    oldest_kept = np.concatenate(oldest_kept)
     order = np.argsort(window_ends, kind="stable")
-    window_ends, window_firsts = window_ends[order], window_firsts[order]
+    window_ends, window_firsts, oldest_kept = window_ends[order], window_firsts[order], oldest_kept[order]
     inputs = left_padded_windows(tokens, window_ends, window_firsts, max_len)
     targets = left_padded_windows(tokens, window_ends + 1, window_firsts + 1, max_len).astype(np.int32) - 1
     targets[inputs == 0] = -1
     if stride < max_len:
-        # positions already covered, with more context, by the next older window of the same user
-        has_older = window_ends - stride > window_firsts
+        # positions already covered, with more context, by the next older window kept for the same user
+        has_older = (window_ends - stride > window_firsts) & ~oldest_kept
         targets[has_older, :max_len - stride] = -1
     return inputs, targets, users[window_ends]
+
+
+def cap_per_user(counts, max_total: int) -> int | None:
+    """The largest per-user cap ``N`` with ``sum(min(counts, N)) <= max_total``; None when everything fits.
+
+    How many training examples (or windows) to keep per user so that an epoch holds at most
+    ``max_total`` of them: users with fewer keep all theirs, the heaviest users are cut to
+    their newest ``N``. When even one per user is too many, the cap is 1.
+
+    Parameters
+    ----------
+    counts : array of int
+        Examples available per user, e.g. each user's number of interactions minus 1.
+    max_total : int
+        The budget: examples per epoch.
+
+    Examples
+    --------
+    >>> cap_per_user([2, 5, 100], max_total=200) is None  # 107 examples fit
+    True
+    >>> cap_per_user([2, 5, 100], max_total=20)  # 2 + 5 + 13 = 20
+    13
+    """
+    counts = np.asarray(counts)
+    if counts.ndim != 1 or not np.issubdtype(counts.dtype, np.integer) or (counts < 0).any():
+        raise ValueError(f"counts must be a 1-D array of non-negative integers, got {counts.dtype} array of "
+                         f"shape {counts.shape}")
+    max_total = positive_int("max_total", max_total)
+    if counts.sum() <= max_total:
+        return None
+    low, high = 1, int(counts.max())  # sum(min(counts, high)) > max_total
+    while high - low > 1:
+        middle = (low + high) // 2
+        if np.minimum(counts, middle).sum() <= max_total:
+            low = middle
+        else:
+            high = middle
+    return low

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from .._checks import fraction, positive_int
 from .interactions import IdIndex, check_interactions

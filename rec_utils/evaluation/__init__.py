@@ -5,7 +5,9 @@ and the uncertainty of a comparison.
   metrics on arrays;
 * :mod:`~rec_utils.evaluation.protocols` — full ranking over unseen items (the leaderboard,
   and next-item prediction after a leave-last-out split) and sampled candidates;
-* :mod:`~rec_utils.evaluation.compare` — confidence intervals and paired comparisons over users.
+* :mod:`~rec_utils.evaluation.compare` — confidence intervals and paired comparisons over users;
+* :mod:`~rec_utils.evaluation.published` — published figures to set beside ours, with source,
+  version and protocol.
 
 Results are spelled ``"<metric>@<k>"`` everywhere (``"ndcg@10"``, ``"hit_rate@10"``).
 """

@@ -177,13 +177,15 @@ def evaluate_model(model, test: pd.DataFrame, k: int = 10, metrics=TOP_K_METRICS
 
 
 def candidate_scores(scores, test: pd.DataFrame, candidates, users: IdIndex | None = None,
-                     items: IdIndex | None = None) -> np.ndarray:
+                     items: IdIndex | None = None, batch_size: int = 256) -> np.ndarray:
     """The scores of each test row's candidates (``sample_candidates``' output: column 0 the positive).
 
     ``scores`` is a fitted recommender (its ``users_`` and ``items_`` are the default
     ``users`` and ``items``), a function of user ids returning rows whose columns follow
     ``items``, or a users x items matrix whose rows follow ``users`` and columns ``items``.
-    The result has the shape of ``candidates``: feed it to :func:`evaluate_candidates`.
+    A recommender or a function is called ``batch_size`` test rows at a time, so only a block
+    of users x items scores exists at once. The result has the shape of ``candidates``: feed
+    it to :func:`evaluate_candidates`.
 
     >>> users, items = IdIndex([1, 2]), IdIndex([10, 20, 30])
     >>> test = pd.DataFrame({"user_id": [2], "item_id": [30]})
@@ -192,11 +194,12 @@ def candidate_scores(scores, test: pd.DataFrame, candidates, users: IdIndex | No
     """
     check_frame(test, (USER, ITEM), "test")
     candidates = np.asarray(candidates)
+    batch_size = positive_int("batch_size", batch_size)
     if candidates.ndim != 2 or len(candidates) != len(test) or candidates.shape[1] < 2:
         raise ValueError(f"candidates must be len(test) x n_candidates (>= 2) = ({len(test)}, n), "
                          f"got shape {candidates.shape}")
     is_model = callable(getattr(scores, "score", None))
-    if is_model:
+    if is_model and (users is None or items is None):  # the model's own indexes
         check_fitted(scores, "items_")
         users = scores.users_ if users is None else users
         items = scores.items_ if items is None else items
@@ -205,20 +208,30 @@ def candidate_scores(scores, test: pd.DataFrame, candidates, users: IdIndex | No
                         "(and rows) of the scores")
     user_ids = test[USER].to_numpy()
     if is_model:
-        full = scores.score(user_ids)
+        score_rows = scores.score
     elif callable(scores):
-        full = scores(user_ids)
+        score_rows = scores
     else:
         matrix = check_array("scores", scores, ndim=2, finite=False)
         if matrix.shape != (len(users), len(items)):
             raise ValueError(f"scores must be len(users) x len(items) = {(len(users), len(items))}, "
                              f"got {matrix.shape}")
-        full = matrix[users.positions(user_ids)]
-    full = check_array("scores", full, ndim=2, finite=False)
-    if full.shape != (len(test), len(items)):
-        raise ValueError(f"the scores of the test users must be len(test) x len(items) = "
-                         f"{(len(test), len(items))}, got {full.shape}")
-    return np.take_along_axis(full, items.positions(candidates), axis=1)
+
+        def score_rows(ids):
+            return matrix[users.positions(ids)]
+    columns = items.positions(candidates)
+    blocks = []
+    for start in range(0, len(user_ids), batch_size):  # a block of users at a time keeps memory small
+        block = slice(start, start + batch_size)
+        full = check_array("scores", score_rows(user_ids[block]), ndim=2, finite=False)
+        if full.shape != (len(user_ids[block]), len(items)):
+            raise ValueError(f"the scores of {len(user_ids[block])} test users must be "
+                             f"{len(user_ids[block])} x len(items) = {(len(user_ids[block]), len(items))}, "
+                             f"got {full.shape}")
+        blocks.append(np.take_along_axis(full, columns[block], axis=1))
+    if not blocks:
+        return np.zeros(candidates.shape, np.float64)
+    return np.concatenate(blocks)
 
 
 def evaluate_candidates(scores, k: int = 10, metrics=NEXT_ITEM_METRICS, per_user: bool = False, seed: int = 0):

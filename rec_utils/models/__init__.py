@@ -20,13 +20,13 @@ from .base import PAD, Recommender
 from .bpr import BPR
 from .classical import (
     EASE, BiasBaseline, BiasedMF, FunkSVD, ImplicitALS, ItemKNN, ItemKNNBaseline, PopularityRecommender,
-    RatingBlend, ScoreBlend, item_gram,
+    RatingBlend, ScoreBlend, ease_weights, item_gram,
 )
 
 __all__ = [
     "BPR", "CFGAN", "EASE", "PAD", "BiasBaseline", "BiasedMF", "FunkSVD", "ImplicitALS", "ItemKNN", "ItemKNNBaseline",
     "MarkovChainRecommender", "MultDAE", "PopularityRecommender", "RatingBlend", "Recommender",
-    "RecentPopularityRecommender", "ScoreBlend", "item_gram",
+    "RecentPopularityRecommender", "ScoreBlend", "ease_weights", "item_gram",
 ]
 
 _LAZY = {"MultDAE": "autoencoders", "CFGAN": "gan", "MarkovChainRecommender": "sequential",

@@ -35,8 +35,7 @@ import numpy as np
 
 from .._checks import check_array, check_bool, check_fitted, check_layers, check_number, check_seed, positive_int
 from .._console import progress
-from ..data.interactions import interaction_matrix
-from ..evaluation.metrics import exclude_seen, ranking_metrics
+from ..evaluation.protocols import evaluate_scores
 from .base import Recommender
 
 __all__ = ["ring_centres", "ring_of_gaussians", "sliced_wasserstein", "mode_coverage",
@@ -444,12 +443,16 @@ class CFGAN(Recommender):
         ``validation`` (optional): interactions held out from the same users; every
         ``eval_every`` epochs the generator ranks each validation user's unseen items, and
         the generator with the best NDCG@``eval_k`` is kept.
+
+        The users x items history stays a sparse matrix: each batch of users is made dense
+        when it is fed to the networks, and the per-epoch diagnostics and the validation
+        ranking go a block of users at a time, so memory grows with the catalogue and the
+        batch, not with users x items.
         """
         import keras
 
-        self.prepare(ratings, users, items)
-        history = self.seen_.toarray().astype(np.float32)
-        n_users, n_items = history.shape
+        seen = self.prepare(ratings, users, items)
+        n_users, n_items = seen.shape
         self.generator_ = build_cfgan_generator(n_items, self.generator_hidden, seed=self.seed)
         self.discriminator_ = build_cfgan_discriminator(
             n_items, self.discriminator_hidden, seed=None if self.seed is None else self.seed + 1)
@@ -457,10 +460,6 @@ class CFGAN(Recommender):
             self.generator_, self.discriminator_, keras.optimizers.Adam(self.learning_rate),
             keras.optimizers.Adam(self.learning_rate if self.discriminator_learning_rate is None
                                   else self.discriminator_learning_rate), self.zr_weight, self.adversarial)
-        if validation is not None:
-            held_out = interaction_matrix(validation, self.users_, self.items_)
-            valid_rows = np.flatnonzero(np.diff(held_out.indptr) > 0)
-            valid_truth = (held_out[valid_rows] > 0).astype(np.float32)
         rng = np.random.default_rng(self.seed)
         log = {name: [] for name in ("discriminator_loss", "discriminator_accuracy", "generator_loss",
                                      "generator_adversarial", "output_on_history", "output_elsewhere")}
@@ -473,7 +472,7 @@ class CFGAN(Recommender):
             sums = np.zeros(4)
             order = rng.permutation(n_users)
             for start in range(0, n_users, self.batch_size):
-                batch = history[order[start:start + self.batch_size]]
+                batch = self._dense_history(order[start:start + self.batch_size])
                 for _ in range(self.discriminator_steps):
                     d_loss, d_accuracy = discriminator_step(batch, *cfgan_masks(batch, self.zr_ratio, self.pm_ratio, rng))
                 for _ in range(self.generator_steps):
@@ -481,11 +480,12 @@ class CFGAN(Recommender):
                 sums += len(batch) * np.array([float(d_loss), float(d_accuracy), float(g_loss), float(g_adversarial)])
             for name, value in zip(list(log)[:4], sums / n_users):
                 log[name].append(float(value))
-            generated = self._generate(np.arange(n_users), history)
-            log["output_on_history"].append(float(generated[history > 0].mean()))
-            log["output_elsewhere"].append(float(generated[history == 0].mean()))
+            on_history, elsewhere = self._mean_outputs()
+            log["output_on_history"].append(on_history)
+            log["output_elsewhere"].append(elsewhere)
             if validation is not None and (epoch % self.eval_every == 0 or epoch == self.epochs):
-                ndcg = self._validation_ndcg(generated, history, valid_rows, valid_truth)
+                ndcg = evaluate_scores(self._scores_of_ids, validation, self.users_, self.items_, exclude=seen,
+                                       k=self.eval_k, metrics=("ndcg",))[f"ndcg@{self.eval_k}"]
                 log["validation_epoch"].append(epoch)
                 log["validation_ndcg"].append(float(ndcg))
                 if ndcg > best[0]:
@@ -495,27 +495,37 @@ class CFGAN(Recommender):
         self.history_, self.best_epoch_ = log, best[2]
         return self
 
-    def _validation_ndcg(self, generated, history, rows, truth, batch_size: int = 256) -> float:
-        """Mean NDCG@eval_k of the validation users, in blocks of users (keeps the float64 copies small)."""
-        per_user = [ranking_metrics(truth[start:start + batch_size],
-                                    exclude_seen(generated[rows[start:start + batch_size]],
-                                                 history[rows[start:start + batch_size]]),
-                                    self.eval_k, metrics=("ndcg",), average=False)["ndcg"]
-                    for start in range(0, len(rows), batch_size)]
-        return float(np.nanmean(np.concatenate(per_user)))
+    def _dense_history(self, rows) -> np.ndarray:
+        """The 0/1 histories of the users at ``rows``, as a dense float32 block (the networks' input)."""
+        return self.seen_[rows].toarray().astype(np.float32, copy=False)
 
-    def _generate(self, rows, history, batch_size: int = 512) -> np.ndarray:
-        """The generator's output for the users at ``rows`` of ``history`` (dense, or sparse and
-        densified a batch at a time)."""
-        def batch(part):
-            part = history[part]
-            return part.toarray().astype(np.float32) if hasattr(part, "toarray") else part
+    def _generate(self, rows, batch_size: int = 512) -> np.ndarray:
+        """The generated purchase vectors of the users at ``rows``, ``batch_size`` users per forward pass."""
+        rows = np.asarray(rows)
+        if rows.size == 0:
+            return np.zeros((0, self.seen_.shape[1]), np.float32)
+        return np.concatenate([np.asarray(self.generator_(self._dense_history(rows[s:s + batch_size]), training=False))
+                               for s in range(0, len(rows), batch_size)]).astype(np.float32, copy=False)
 
-        return np.concatenate([np.asarray(self.generator_(batch(rows[s:s + batch_size]), training=False))
-                               for s in range(0, len(rows), batch_size)]).astype(np.float32)
+    def _scores_of_ids(self, user_ids) -> np.ndarray:
+        return self._generate(self.users_.positions(np.asarray(user_ids)))
+
+    def _mean_outputs(self, batch_size: int = 512) -> tuple[float, float]:
+        """Mean generated value on the users' purchased items and on all other items, block by block."""
+        n_users, n_items = self.seen_.shape
+        on_history = total = 0.0
+        for start in range(0, n_users, batch_size):
+            rows = np.arange(start, min(start + batch_size, n_users))
+            generated = self._generate(rows, batch_size)
+            total += float(generated.sum(dtype=np.float64))
+            block = self.seen_[rows]
+            on_history += float(generated[block.nonzero()].sum(dtype=np.float64))
+        n_on = self.seen_.nnz
+        n_else = n_users * n_items - n_on
+        return on_history / max(n_on, 1), (total - on_history) / max(n_else, 1)
 
     def score(self, user_ids):
         """The generated purchase vector of each user, given the user's training history."""
         rows = self.user_positions(user_ids)
         check_fitted(self, "generator_")
-        return self._generate(rows, self.seen_)
+        return self._generate(rows)

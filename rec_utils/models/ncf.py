@@ -364,9 +364,16 @@ def sample_negatives(user_positions, item_positions, n_items: int, n_negatives: 
     >>> bool(set(items[3:7].tolist()) & {0, 1})  # user 0's negatives avoid items 0 and 1
     False
     """
-    n_items, n_negatives = positive_int("n_items", n_items), positive_int("n_negatives", n_negatives)
-    users = check_positions("user_positions", user_positions)
-    items = check_positions("item_positions", item_positions, n_items)
+    users, items, keys = _checked_pairs(user_positions, item_positions, n_items)
+    n_negatives = positive_int("n_negatives", n_negatives)
+    return _with_negatives(users, items, keys, n_items, n_negatives, np.random.default_rng(seed))
+
+
+def _checked_pairs(user_positions, item_positions, n_items):
+    """The pairs as int64 arrays and their sorted unique ``user * n_items + item`` keys."""
+    n_items = positive_int("n_items", n_items)
+    users = check_positions("user_positions", user_positions).astype(np.int64)
+    items = check_positions("item_positions", item_positions, n_items).astype(np.int64)
     if users.shape != items.shape:
         raise ValueError(f"user_positions and item_positions must have the same length, "
                          f"got {users.size} and {items.size}")
@@ -375,7 +382,11 @@ def sample_negatives(user_positions, item_positions, n_items: int, n_negatives: 
     if per_user.max() >= n_items:
         full = int(np.argmax(per_user))
         raise ValueError(f"user position {full} has interacted with all {n_items} items: no negative to sample")
-    rng = np.random.default_rng(seed)
+    return users, items, keys
+
+
+def _with_negatives(users, items, keys, n_items, n_negatives, rng):
+    """``users, items`` followed by ``n_negatives`` draws per pair that avoid every key in ``keys``."""
     neg_users = np.repeat(users, n_negatives)
     neg_items = rng.integers(0, n_items, neg_users.size)
     todo = np.arange(neg_users.size)
@@ -389,12 +400,12 @@ def sample_negatives(user_positions, item_positions, n_items: int, n_negatives: 
 
 
 def negative_sampling_batches(user_positions, item_positions, n_items: int, n_negatives: int = 4,
-                              batch_size: int = 1024, seed: int = 0):
+                              batch_size: int = 1024, seed: int = 0, positives_per_epoch: int | None = None):
     """Mini-batches for ``model.fit`` with fresh negatives every epoch: a ``keras.utils.PyDataset``.
 
-    Before the first epoch and after each one, :func:`sample_negatives` draws a new set of
-    negatives (with a generator seeded once by ``seed``, so a whole training run is
-    reproducible) and the pairs are shuffled. Taught in notebook 06, section 3.
+    Before the first epoch and after each one, new negatives are drawn as in
+    :func:`sample_negatives` (with a generator seeded once by ``seed``, so a whole training
+    run is reproducible) and the pairs are shuffled. Taught in notebook 06, section 3.
 
     Parameters
     ----------
@@ -404,36 +415,47 @@ def negative_sampling_batches(user_positions, item_positions, n_items: int, n_ne
         Pairs per batch (the last batch of an epoch may be smaller).
     seed : int
         Seeds the negatives and the shuffles of the whole run.
+    positives_per_epoch : int, optional
+        A training budget for large data: each epoch uses a fresh random sample of this many
+        interactions (without replacement) plus their negatives, so an epoch costs the same
+        whatever the data's size. Negatives still avoid *every* interaction of their user.
+        ``None`` (the default), or a number at least the number of interactions, uses them
+        all: an epoch is then a full pass, drawn exactly as without the option.
 
     Returns
     -------
     keras.utils.PyDataset
         ``len()`` batches per epoch, each ``({"user": int32 array, "item": int32 array},
-        float32 labels)``.
+        float32 labels)``; ``positives_per_epoch_`` says how many interactions an epoch uses.
 
     Raises
     ------
     TypeError, ValueError
-        For the arguments :func:`sample_negatives` rejects, or a ``batch_size`` that is not an
-        integer >= 1.
+        For the arguments :func:`sample_negatives` rejects, or a ``batch_size`` or
+        ``positives_per_epoch`` that is not an integer >= 1.
 
     Examples
     --------
     >>> batches = negative_sampling_batches([0, 1, 2], [1, 2, 0], n_items=4, n_negatives=3, batch_size=5)
     >>> len(batches), batches[0][0]["user"].shape
     (3, (5,))
+    >>> len(negative_sampling_batches([0, 1, 2], [1, 2, 0], n_items=4, n_negatives=3, batch_size=4,
+    ...                               positives_per_epoch=2))  # 2 positives + 6 negatives per epoch
+    2
     """
     batch_size = positive_int("batch_size", batch_size)
-    sample_negatives(user_positions, item_positions, n_items, n_negatives, seed=0)  # validates the arguments
+    users, items, keys = _checked_pairs(user_positions, item_positions, n_items)
+    n_negatives = positive_int("n_negatives", n_negatives)
+    per_epoch = users.size if positives_per_epoch is None else min(
+        positive_int("positives_per_epoch", positives_per_epoch), users.size)
     import keras
-
-    users, items = np.asarray(user_positions), np.asarray(item_positions)
 
     class NegativeSamplingBatches(keras.utils.PyDataset):
         def __init__(self):
             super().__init__()
             self.rng = np.random.default_rng(seed)
-            self.n_pairs = users.size * (1 + n_negatives)
+            self.positives_per_epoch_ = per_epoch
+            self.n_pairs = per_epoch * (1 + n_negatives)
             self.on_epoch_end()
 
         def __len__(self):
@@ -444,7 +466,8 @@ def negative_sampling_batches(user_positions, item_positions, n_items: int, n_ne
             return {"user": self.users[rows], "item": self.items[rows]}, self.labels[rows]
 
         def on_epoch_end(self):
-            u, i, y = sample_negatives(users, items, n_items, n_negatives, seed=self.rng)
+            chosen = slice(None) if per_epoch == users.size else self.rng.choice(users.size, per_epoch, replace=False)
+            u, i, y = _with_negatives(users[chosen], items[chosen], keys, n_items, n_negatives, self.rng)
             order = self.rng.permutation(y.size)
             self.users, self.items, self.labels = u[order], i[order], y[order]
 

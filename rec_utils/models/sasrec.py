@@ -67,13 +67,16 @@ def causal_attention_mask(tokens) -> np.ndarray:
     return earlier[None] & ((tokens != 0)[:, None, :] | np.eye(length, dtype=bool)[None])
 
 
-def sequence_dataset(inputs, targets, batch_size: int = 128, shuffle: bool = False, seed: int = 0):
+def sequence_dataset(inputs, targets, batch_size: int = 128, shuffle: bool = False, seed: int = 0,
+                     targets_as_input: bool = False):
     """A ``tf.data`` pipeline of (windows, per-position targets) batches for ``fit``.
 
     Like :func:`rec_utils.models.sequential.next_item_dataset`, but the targets are a
     ``(n, max_len)`` array (one next item per position, -1 = no target). With
     ``shuffle=True`` the rows are permuted once (seeded), batched, and the batch order is
-    reshuffled every epoch.
+    reshuffled every epoch. With ``targets_as_input=True`` each batch is
+    ``((windows, targets),)``, the input of a sampled-softmax trainer
+    (:func:`sequence_training_model` with ``n_negatives``).
 
     Examples
     --------
@@ -90,7 +93,8 @@ def sequence_dataset(inputs, targets, batch_size: int = 128, shuffle: bool = Fal
         raise ValueError(f"inputs and targets must be 2-D arrays of the same shape, got {inputs.shape} and "
                          f"{targets.shape}")
     order = np.random.default_rng(seed).permutation(len(inputs)) if shuffle else np.arange(len(inputs))
-    batches = tf.data.Dataset.from_tensor_slices((inputs[order], targets[order])).batch(batch_size)
+    pairs = (inputs[order], targets[order])
+    batches = tf.data.Dataset.from_tensor_slices((pairs,) if targets_as_input else pairs).batch(batch_size)
     if shuffle:
         batches = batches.shuffle(-(-len(inputs) // batch_size), seed=seed, reshuffle_each_iteration=True)
     return batches.prefetch(1)
@@ -275,7 +279,8 @@ def _check_sasrec(model) -> None:
                          f"next_item_logits), got {type(model).__name__} with layers {sorted(names)}")
 
 
-def sequence_training_model(model, learning_rate: float = 1e-3):
+def sequence_training_model(model, learning_rate: float = 1e-3, n_negatives: int | None = None, item_counts=None,
+                            power: float = 0.5, seed: int = 0):
     """The layers of a :func:`build_sasrec` model read at every position, for sequence-to-sequence training.
 
     The returned model shares its weights with ``model`` (training one trains the other) and
@@ -285,6 +290,14 @@ def sequence_training_model(model, learning_rate: float = 1e-3):
     positions whose target is not ``-1`` (padding), to be fed the windows of
     :func:`next_item_sequences`.
 
+    With ``n_negatives`` (for a large catalogue) the trainer learns with a sampled softmax
+    instead: every real target position is scored against ``n_negatives`` drawn items, never
+    against the whole catalogue, so no ``(batch, max_len, n_items)`` tensor is built in
+    training; see :func:`rec_utils.models.sequential.sampled_softmax_model` (``item_counts``,
+    ``power`` and ``seed`` are passed on). That trainer takes ``(windows, targets)`` as its
+    input: build its data with ``sequence_dataset(..., targets_as_input=True)``; its
+    validation loss is the full softmax's, at the positions that have a target.
+
     Examples
     --------
     >>> model = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=1)
@@ -293,6 +306,11 @@ def sequence_training_model(model, learning_rate: float = 1e-3):
     """
     _check_sasrec(model)
     check_number("learning_rate", learning_rate, low=0, low_inclusive=False)
+    if n_negatives is not None:
+        from .sequential import sampled_softmax_model
+
+        return sampled_softmax_model(model, n_negatives, item_counts, power, learning_rate, seed,
+                                     states=model.get_layer("item_states").output)
     import keras
 
     every_position = model.get_layer("next_item_logits")(model.get_layer("item_states").output)

@@ -23,21 +23,33 @@ draws clicks whether or not the user will like it, e.g. from its popularity):
 
 A recommender that maximises the immediate click probability favours high-appeal items
 that users often do not enjoy, and loses them early; one that optimises the whole session
-does better. The observation is what a recommender could know: the user's like
-probabilities for the catalogue (its preference model's prediction), the genre fatigue,
-the dissatisfaction and the elapsed share of the horizon.
+does better.
+
+The observation comes in two views. Given ``observed_like`` (the recommender's own
+predictions of the like probabilities, from a model fitted on logged data), it holds only
+what a deployed system could log or compute: those predictions, the genre fatigue (which
+follows from the items it showed), an **estimated** dissatisfaction (the same decaying sum,
+with each click's unobservable "not enjoyed" replaced by ``1 - predicted like``) and the
+elapsed share of the horizon. Without it, the observation is the oracle view: the true like
+probabilities and the true dissatisfaction, which no recommender can see; use it to study
+the simulator, not to compare policies.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from .._checks import NotFittedError, check_array, check_number, check_positions, non_negative_int, positive_int
+from ..data.interactions import IdIndex, check_interactions
 from ..data.schema import ITEM, USER
+from ..data.synthetic import PreferenceModel
 
-__all__ = ["RecommendationEnv", "build_catalogue", "preferences_from_mf", "Catalogue"]
+__all__ = ["RecommendationEnv", "build_catalogue", "catalogue_min_ratings", "preferences_from_mf", "Catalogue",
+           "FittedPreferences"]
 
 
 class Catalogue:
@@ -96,17 +108,49 @@ class Catalogue:
         return f"Catalogue({self.n_users} users x {self.n_items} items, {self.item_genres.shape[1]} genres)"
 
 
-def preferences_from_mf(model, noise: float = 0.9, scale=None):
-    """Turn a fitted :class:`rec_utils.models.BiasedMF` into a ``PreferenceModel``.
+@dataclass
+class FittedPreferences(PreferenceModel):
+    """A :class:`~rec_utils.data.synthetic.PreferenceModel` read off a model fitted on real data.
+
+    Made by :func:`preferences_from_mf`. Like every ``PreferenceModel`` it addresses users and
+    items as ``1..n``: here ``n`` runs over the fitted model's ``user_index`` / ``item_index``
+    (its ``users_`` / ``items_``), so user ``user_index.ids[k]`` is ``k + 1``;
+    :meth:`user_codes` and :meth:`item_codes` translate ids of the data into those numbers.
+    """
+
+    user_index: IdIndex | None = None
+    item_index: IdIndex | None = None
+
+    def user_codes(self, user_ids) -> np.ndarray:
+        """The 1-based numbers this model gives the users ``user_ids`` (a ``ValueError`` names unknown ids)."""
+        return self.user_index.positions(np.asarray(user_ids)) + 1
+
+    def item_codes(self, item_ids) -> np.ndarray:
+        """The 1-based numbers this model gives the items ``item_ids``."""
+        return self.item_index.positions(np.asarray(item_ids)) + 1
+
+
+def preferences_from_mf(model, noise: float | None = None, scale=None) -> FittedPreferences:
+    """Turn a fitted matrix factorisation into a preference model (the simulator's truth).
 
     Real data has no ground truth; a matrix factorisation fitted on it is the next best
-    thing. The model's predicted rating becomes the latent appetite, and ratings are read
-    off with Gaussian noise ``noise`` and cut-points halfway between the values of the
-    data's rating ``scale`` (a :class:`~rec_utils.data.RatingScale`; 1–5 stars by default),
-    so ``like_probability(u, i, 4)`` is P(rating >= 4) under the fitted model. Any model with
-    ``user_factors_``, ``item_factors_``, ``user_bias_``, ``item_bias_`` and ``global_mean_``
-    will do (:class:`~rec_utils.models.BiasedMF`, :class:`~rec_utils.models.FunkSVD`). Users
-    and items are addressed by position + 1 in the model's ``users_`` / ``items_`` indexes.
+    thing. The model's prediction becomes the latent appetite ``s``, and a rating is read off
+    as ``s`` plus Gaussian noise of standard deviation ``noise``, cut halfway between the values
+    of the data's rating ``scale`` (a :class:`~rec_utils.data.RatingScale`; 1–5 stars by default,
+    half stars work the same way), so ``like_probability(u, i, scale.like_threshold)`` is
+    P(rating >= the like threshold) under the fitted model.
+
+    * Rating models (:class:`~rec_utils.models.BiasedMF`, :class:`~rec_utils.models.FunkSVD`:
+      ``user_factors_``, ``item_factors_``, ``user_bias_``, ``item_bias_``, ``global_mean_``)
+      predict ratings; ``noise=None`` takes their training RMSE (the last entry of ``loss_``).
+    * With implicit feedback (``scale.implicit``) there is no rating: a model of the 0/1
+      interaction matrix such as :class:`~rec_utils.models.ImplicitALS` (factors only, no
+      biases) predicts whether a user would choose an item, the two levels are 0 and 1 cut at
+      0.5, and ``like_probability(u, i, 1)`` is P(prediction + noise > 0.5). ``noise=None``
+      takes the root mean squared error ``1 - p_u . q_i`` over the training interactions.
+
+    Users and items are numbered ``1..n`` in the order of the model's ``users_`` / ``items_``;
+    the result carries both indexes (see :class:`FittedPreferences`).
 
     Examples
     --------
@@ -118,67 +162,135 @@ def preferences_from_mf(model, noise: float = 0.9, scale=None):
     True
     """
     from ..data.interactions import RatingScale
-    from ..data.synthetic import PreferenceModel
 
-    missing = [attribute for attribute in ("user_factors_", "item_factors_", "user_bias_", "item_bias_", "global_mean_")
-               if not hasattr(model, attribute)]
-    if missing and not hasattr(model, "seen_"):  # a recommender that learned nothing yet
-        raise NotFittedError(f"{type(model).__name__} is not fitted yet: preferences_from_mf needs a fitted biased "
-                             f"matrix factorisation (BiasedMF or FunkSVD)")
-    if missing:
-        raise TypeError(f"preferences_from_mf needs a biased matrix factorisation (BiasedMF or FunkSVD); "
-                        f"{type(model).__name__} has no {missing[0]}")
-    check_number("noise", noise, low=0, low_inclusive=False)
     scale = scale if scale is not None else RatingScale(1.0, 5.0, 1.0)
-    levels = scale.values()
-    if len(levels) < 2:
-        raise ValueError(f"preferences_from_mf needs a rating scale with several values, got {scale}")
-    n_items = model.item_factors_.shape[0]
-    return PreferenceModel(
-        user_factors=np.asarray(model.user_factors_, np.float32), item_factors=np.asarray(model.item_factors_, np.float32),
-        user_bias=np.asarray(model.user_bias_, np.float32), item_bias=np.asarray(model.item_bias_, np.float32),
-        global_mean=float(model.global_mean_), cutpoints=(levels[1:] + levels[:-1]) / 2, noise=float(noise),
-        item_popularity=np.full(n_items, 1.0 / n_items), genre_names=(), levels=levels)
+    if not isinstance(scale, RatingScale):
+        raise TypeError(f"scale must be a RatingScale (e.g. data.rating_scale), got {type(scale).__name__}")
+    needed = ("user_factors_", "item_factors_", "users_", "items_", "seen_") + (
+        () if scale.implicit else ("user_bias_", "item_bias_", "global_mean_"))
+    missing = [attribute for attribute in needed if not hasattr(model, attribute)]
+    kind = ("a fitted factor model of the interactions (ImplicitALS)" if scale.implicit
+            else "a fitted biased matrix factorisation (BiasedMF or FunkSVD)")
+    if missing and not hasattr(model, "seen_"):  # a recommender that learned nothing yet
+        raise NotFittedError(f"{type(model).__name__} is not fitted yet: preferences_from_mf needs {kind}")
+    if missing:
+        raise TypeError(f"preferences_from_mf needs {kind}; {type(model).__name__} has no {missing[0]}")
+    user_factors = np.asarray(model.user_factors_, np.float32)
+    item_factors = np.asarray(model.item_factors_, np.float32)
+    if scale.implicit:
+        levels = np.array([0.0, 1.0])
+        user_bias, item_bias = np.zeros(len(user_factors), np.float32), np.zeros(len(item_factors), np.float32)
+        global_mean = 0.0
+        if noise is None:
+            seen = model.seen_.tocoo()
+            predicted = np.einsum("ij,ij->i", user_factors[seen.row], item_factors[seen.col])
+            noise = float(np.sqrt(np.mean((1.0 - predicted) ** 2)))
+    else:
+        levels = scale.values()
+        if len(levels) < 2:
+            raise ValueError(f"preferences_from_mf needs a rating scale with several values, got {scale}")
+        user_bias = np.asarray(model.user_bias_, np.float32)
+        item_bias = np.asarray(model.item_bias_, np.float32)
+        global_mean = float(model.global_mean_)
+        if noise is None:
+            if not getattr(model, "loss_", None):
+                raise ValueError(f"noise=None takes the model's training RMSE from loss_, which "
+                                 f"{type(model).__name__} does not have; pass noise")
+            noise = float(model.loss_[-1])
+    check_number("noise", noise, low=0, low_inclusive=False)
+    n_items = len(item_factors)
+    return FittedPreferences(
+        user_factors=user_factors, item_factors=item_factors, user_bias=user_bias, item_bias=item_bias,
+        global_mean=global_mean, cutpoints=(levels[1:] + levels[:-1]) / 2, noise=float(noise),
+        item_popularity=np.full(n_items, 1.0 / n_items), genre_names=(), levels=levels,
+        user_index=model.users_, item_index=model.items_)
 
 
-def build_catalogue(data, preferences, n_items: int = 20, min_ratings: int = 20, seed: int = 0) -> Catalogue:
+def catalogue_min_ratings(ratings, n_items: int = 20) -> int:
+    """How many ratings an item needs to enter the simulator's catalogue: the rule, from the data.
+
+    The simulator's like probabilities come from a model that knows an item only through
+    its ratings, so the catalogue takes items rated by **at least 2% of the users, and at
+    least 20 times**; when fewer than ``5 * n_items`` items reach that (small data sets), the
+    bar drops to the number of ratings of the ``5 * n_items``-th most-rated item, so that the
+    catalogue can still be drawn from the whole popularity range.
+
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"user_id": [1, 2, 3, 1, 2], "item_id": [1, 1, 1, 2, 2]})
+    >>> catalogue_min_ratings(r, n_items=1)
+    2
+    """
+    check_interactions(ratings)
+    counts = np.sort(ratings[ITEM].value_counts().to_numpy())[::-1]
+    bar = max(20, int(np.ceil(0.02 * ratings[USER].nunique())))
+    wanted = 5 * int(n_items)
+    if (counts >= bar).sum() < wanted:
+        bar = int(counts[min(wanted, len(counts)) - 1])
+    return bar
+
+
+def build_catalogue(data, preferences, n_items: int = 20, min_ratings: int | None = None, seed: int = 0,
+                    like_threshold: float | None = None) -> Catalogue:
     """A small simulator catalogue drawn from a data set and a preference model.
 
-    Picks ``n_items`` items with at least ``min_ratings`` ratings, spread evenly over their
-    popularity ranks; an item's appeal is its popularity percentile within the catalogue
-    (popular items draw clicks); like probabilities come from
-    ``preferences.like_probability``; user features are the model's user factors and bias
-    plus a constant 1 (the context of a contextual bandit).
+    Picks ``n_items`` items with at least ``min_ratings`` ratings (default: the rule of
+    :func:`catalogue_min_ratings`), one from each of ``n_items`` equal slices of their
+    popularity ranking; an item's appeal is its popularity percentile within the catalogue
+    (popular items draw clicks); like probabilities are ``preferences.like_probability`` at
+    ``like_threshold`` (default: ``data.rating_scale.like_threshold``, or the top level of the
+    preference model with implicit feedback); user features are the model's user factors and
+    bias plus a constant 1 (the context of a contextual bandit).
 
-    ``preferences`` addresses users and items as ``1..n`` in the order of
-    ``data.users.user_id`` and ``data.items.item_id`` (sorted), as both the synthetic truth
-    and :func:`preferences_from_mf` on a model fitted with those indexes do.
+    The users are those of ``data.ratings`` (no users table is needed). Genres drive the
+    simulator's boredom; data without genres give every catalogue item a "genre" of its own,
+    so boredom then applies to repeats of the same item only. With genres, items without any
+    are left out.
+
+    ``preferences`` is the synthetic data's ``truth`` (users and items addressed by their ids)
+    or the result of :func:`preferences_from_mf` (ids translated through the fitted model's
+    indexes: fit it on every user and item of the data).
     """
     check_number("n_items", n_items, low=2, integer=True)
+    if min_ratings is None:
+        min_ratings = catalogue_min_ratings(data.ratings, n_items)
     non_negative_int("min_ratings", min_ratings)
     counts = data.ratings[ITEM].value_counts()
-    item_ids = np.sort(data.items[ITEM].to_numpy())
-    user_ids = np.sort(data.users[USER].to_numpy())
-    popularity = counts.reindex(item_ids, fill_value=0).to_numpy()
-    has_genre = data.genre_matrix().reindex(item_ids, fill_value=0).to_numpy().sum(axis=1) > 0
+    user_ids = np.unique(data.ratings[USER].to_numpy())
+    item_ids = np.unique(counts.index.to_numpy())
+    popularity = counts.reindex(item_ids).to_numpy()
+    with_genres = data.has("genres")
+    genre_table = data.genre_matrix().reindex(item_ids, fill_value=0) if with_genres else None
+    has_genre = genre_table.to_numpy().sum(axis=1) > 0 if with_genres else np.ones(len(item_ids), bool)
     eligible = np.flatnonzero((popularity >= min_ratings) & has_genre)
     if len(eligible) < n_items:
-        raise ValueError(f"only {len(eligible)} items have {min_ratings}+ ratings; need {n_items}")
+        raise ValueError(f"only {len(eligible)} items have {min_ratings}+ ratings"
+                         f"{' and a genre' if with_genres else ''}; need {n_items}")
     by_popularity = eligible[np.argsort(-popularity[eligible], kind="stable")]
     rng = np.random.default_rng(seed)
     strata = np.array_split(by_popularity, n_items)
     chosen = np.sort(np.array([rng.choice(s) for s in strata]))
     rank = np.argsort(np.argsort(popularity[chosen], kind="stable"), kind="stable")
     appeal = (rank + 0.5) / n_items  # popularity percentile within the catalogue
-    genre_frame = data.genre_matrix().reindex(item_ids[chosen], fill_value=0)
-    genre_flags = genre_frame.to_numpy(np.float32)
-    keep = genre_flags.sum(axis=0) > 0
-    users = np.arange(1, len(user_ids) + 1)
-    like = preferences.like_probability(users[:, None], (chosen + 1)[None, :]).astype(np.float32)
-    features = np.hstack([preferences.user_factors, preferences.user_bias[:, None],
+    if with_genres:
+        genre_frame = genre_table.iloc[chosen]
+        genre_flags = genre_frame.to_numpy(np.float32)
+        keep = genre_flags.sum(axis=0) > 0
+        genre_flags, names = genre_flags[:, keep], np.asarray(genre_frame.columns)[keep]
+    else:  # no genres: each item is its own, so showing an item bores the user of that item only
+        genre_flags = np.eye(n_items, dtype=np.float32)
+        names = [f"item {i}" for i in data.original(ITEM, item_ids[chosen])]
+    if isinstance(preferences, FittedPreferences):
+        user_codes, item_codes = preferences.user_codes(user_ids), preferences.item_codes(item_ids[chosen])
+    else:
+        user_codes, item_codes = user_ids, item_ids[chosen]
+    if like_threshold is None:
+        scale = data.rating_scale
+        like_threshold = float(np.asarray(preferences.levels)[-1]) if scale.implicit else scale.like_threshold
+    like = preferences.like_probability(user_codes[:, None], item_codes[None, :], like_threshold).astype(np.float32)
+    rows = np.asarray(user_codes) - 1
+    features = np.hstack([preferences.user_factors[rows], preferences.user_bias[rows, None],
                           np.ones((len(user_ids), 1), np.float32)]).astype(np.float32)
-    names = np.asarray(genre_frame.columns)[keep]
-    return Catalogue(like=like, appeal=appeal.astype(np.float32), item_genres=genre_flags[:, keep],
+    return Catalogue(like=like, appeal=appeal.astype(np.float32), item_genres=genre_flags,
                      item_ids=item_ids[chosen], user_features=features, genre_names=names)
 
 
@@ -201,6 +313,9 @@ class RecommendationEnv(gym.Env):
         Dissatisfaction and leaving, see the module docstring.
     users : array of int, optional
         Positions (0-based) of the users sessions are drawn from (default: all).
+    observed_like : array (n_users, n_items), optional
+        The recommender's own like predictions, shown in the observation instead of the
+        truth (see the module docstring); default: the oracle view.
 
     Examples
     --------
@@ -218,7 +333,7 @@ class RecommendationEnv(gym.Env):
     def __init__(self, catalogue: Catalogue, horizon: int = 50, appeal_weight: float = 0.7,
                  boredom: float = 0.6, fatigue_decay: float = 0.6, ignore_cost: float = 0.0,
                  dissatisfaction_decay: float = 0.8, leave_base: float = 0.01, leave_slope: float = 0.25,
-                 users=None):
+                 users=None, observed_like=None):
         if not isinstance(catalogue, Catalogue):
             raise TypeError(f"catalogue must be a Catalogue, got {type(catalogue).__name__}")
         horizon = positive_int("horizon", horizon)
@@ -235,6 +350,14 @@ class RecommendationEnv(gym.Env):
         self.leave_base, self.leave_slope = leave_base, leave_slope
         self.users = (np.arange(catalogue.n_users) if users is None
                       else check_positions("users", users, catalogue.n_users))
+        if observed_like is not None:
+            observed_like = check_array("observed_like", observed_like, ndim=2, dtype=np.float32)
+            if observed_like.shape != catalogue.like.shape:
+                raise ValueError(f"observed_like must have the catalogue's shape {catalogue.like.shape} "
+                                 f"(users x items), got {observed_like.shape}")
+            if not (observed_like.min() >= 0 and observed_like.max() <= 1):
+                raise ValueError("observed_like must hold probabilities in [0, 1]")
+        self.observed_like = observed_like
         genres = catalogue.item_genres
         self._genre_share = genres / genres.sum(axis=1, keepdims=True)  # fatigue an item adds to each genre
         self._genre_mask = (genres > 0).astype(np.float32)
@@ -247,19 +370,38 @@ class RecommendationEnv(gym.Env):
         self.observation_space = spaces.Box(low=low, high=high, dtype=np.float32)
         self.action_space = spaces.Discrete(n_items)
         self._user, self._fatigue, self._dissatisfaction, self._t = 0, np.zeros(n_genres), 0.0, 0
+        self._estimated_dissatisfaction = 0.0
 
     @property
     def user(self) -> int:
         """Position of the current session's user."""
         return self._user
 
-    def _observation(self) -> np.ndarray:
-        return np.concatenate([self.catalogue.like[self._user], self._fatigue,
-                               [self._dissatisfaction, self._t / self.horizon]]).astype(np.float32)
+    @property
+    def oracle_view(self) -> bool:
+        """Whether observations show the truth (no ``observed_like`` was given)."""
+        return self.observed_like is None
 
-    def click_probabilities(self) -> np.ndarray:
-        """P(click) of every item for the current user in the current state."""
-        like = self.catalogue.like[self._user].astype(np.float64)
+    def _observation(self) -> np.ndarray:
+        if self.oracle_view:
+            like, dissatisfaction = self.catalogue.like[self._user], self._dissatisfaction
+        else:
+            like, dissatisfaction = self.observed_like[self._user], self._estimated_dissatisfaction
+        return np.concatenate([like, self._fatigue, [dissatisfaction, self._t / self.horizon]]).astype(np.float32)
+
+    def click_probabilities(self, like=None) -> np.ndarray:
+        """P(click) of every item for the current user in the current state.
+
+        ``like`` replaces the user's true like probabilities, e.g. a recommender's own
+        predictions (``observation[:n_items]`` in the logged view): the click formula with
+        what the system knows, as a myopic recommender would estimate it.
+        """
+        if like is None:
+            like = self.catalogue.like[self._user].astype(np.float64)
+        else:
+            like = check_array("like", like, ndim=1, dtype=np.float64)
+            if like.shape != (self.catalogue.n_items,):
+                raise ValueError(f"like must hold one probability per item ({self.catalogue.n_items}), got {like.shape}")
         attraction = (1 - self.appeal_weight) * like + self.appeal_weight * self.catalogue.appeal
         fatigue = (self._genre_mask @ self._fatigue) / self._genre_mask.sum(axis=1)
         return attraction * np.exp(-self.boredom * fatigue)
@@ -280,7 +422,7 @@ class RecommendationEnv(gym.Env):
         else:
             self._user = int(self.np_random.choice(self.users))
         self._fatigue = np.zeros(self.catalogue.item_genres.shape[1])
-        self._dissatisfaction, self._t = 0.0, 0
+        self._dissatisfaction, self._estimated_dissatisfaction, self._t = 0.0, 0.0, 0
         return self._observation(), {"user": self._user}
 
     def step(self, action):
@@ -292,6 +434,9 @@ class RecommendationEnv(gym.Env):
         enjoyed = clicked and bool(self.np_random.random() < self.catalogue.like[self._user, action])
         regret = (1.0 if clicked and not enjoyed else 0.0) + (0.0 if clicked else self.ignore_cost)
         self._dissatisfaction = self.dissatisfaction_decay * self._dissatisfaction + regret
+        if not self.oracle_view:  # what the system can compute: its own like prediction in place of "enjoyed"
+            expected = ((1.0 - float(self.observed_like[self._user, action])) if clicked else self.ignore_cost)
+            self._estimated_dissatisfaction = self.dissatisfaction_decay * self._estimated_dissatisfaction + expected
         self._fatigue = self.fatigue_decay * self._fatigue + self._genre_share[action]
         self._t += 1
         p_leave = min(1.0, self.leave_base + self.leave_slope * self._dissatisfaction)

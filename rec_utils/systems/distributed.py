@@ -386,7 +386,7 @@ def _worker_main(argv=None) -> int:
         epochs=args.epochs, global_batch_size=args.batch_size, learning_rate=args.learning_rate,
         n_negatives=args.negatives, seed=args.seed)
     train_seconds = time.perf_counter() - train_start
-    print(f"worker {task['index']}: trained {args.epochs} epochs in {train_seconds:.1f} s, "
+    print(f"worker {task['index']}: trained {args.epochs} epoch{'s' if args.epochs != 1 else ''} in {train_seconds:.1f} s, "
           f"losses {[round(v, 4) for v in history['loss']]}", flush=True)
     if task["index"] == 0:  # the chief writes the results
         out = Path(args.out)

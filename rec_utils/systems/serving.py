@@ -50,14 +50,19 @@ def _top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.take_along_axis(part, order, axis=1), np.take_along_axis(part_scores, order, axis=1)
 
 
-def exact_search(queries, item_vectors, k: int = 10):
+def exact_search(queries, item_vectors, k: int = 10, block_size: int = 1024):
     """The ``k`` items with the largest inner product with each query, by brute force.
+
+    The queries are scored ``block_size`` at a time, so memory holds one
+    ``block_size x n_items`` block of scores, not all queries x items at once.
 
     Parameters
     ----------
     queries : array, shape (n_queries, d)
     item_vectors : array, shape (n_items, d)
     k : int
+    block_size : int
+        Queries scored together.
 
     Returns
     -------
@@ -71,7 +76,13 @@ def exact_search(queries, item_vectors, k: int = 10):
     """
     items = _matrix("item_vectors", item_vectors)
     queries = _matrix("queries", np.atleast_2d(np.asarray(queries)), items.shape[1])
-    return _top_k_rows(queries @ items.T, positive_int("k", k))
+    k, block_size = min(positive_int("k", k), items.shape[0]), positive_int("block_size", block_size)
+    indices = np.empty((len(queries), k), np.int64)
+    scores = np.empty((len(queries), k), np.float32)
+    for start in range(0, len(queries), block_size):
+        rows = slice(start, start + block_size)
+        indices[rows], scores[rows] = _top_k_rows(queries[rows] @ items.T, k)
+    return indices, scores
 
 
 def batch_top_k(user_vectors, item_vectors, k: int = 10, exclude=None, block_size: int = 256):
