@@ -713,8 +713,8 @@ class ItemKNNBaseline(_RatingModel):
         items x items result is reduced to its positive entries before the next one is built,
         so the memory is three users x items matrices and four blocks.
         """
-        res = residual.toarray().astype(np.float32, copy=False)
-        pattern = self.seen_.toarray().astype(np.float32, copy=False)
+        res = residual.astype(np.float32).toarray()  # float32 before densifying: no float64 users x items copy
+        pattern = self.seen_.astype(np.float32, copy=False).toarray()
         squares = res * res
         n = res.shape[1]
         parts = []
@@ -738,7 +738,9 @@ class ItemKNNBaseline(_RatingModel):
                 sim[sim < 0] = 0.0
                 parts.append(sp.csr_matrix(sim))
                 del sim
-        return sp.vstack(parts, format="csr").astype(np.float32)
+        similarity = sp.vstack(parts, format="csr")
+        del parts  # the blocks go before any conversion
+        return similarity.astype(np.float32, copy=False)
 
     def _neighbourhood_term(self, row: int, item_cols: np.ndarray) -> np.ndarray:
         """The weighted residual of user ``row``'s nearest rated neighbours of each item."""
