@@ -251,34 +251,6 @@ def _layers():
             def compute_output_shape(self, input_shape):
                 return (input_shape[0], input_shape[1], input_shape[1])
 
-        @keras.saving.register_keras_serializable(package="rec_utils")
-        class LearnedPositions(keras.layers.Layer):
-            """Adds a learned vector per position (0 = oldest column) to a (batch, L, d) input."""
-
-            def __init__(self, max_len, **kwargs):
-                super().__init__(**kwargs)
-                self.max_len = max_len
-
-            def build(self, input_shape):
-                self.positions = self.add_weight(shape=(self.max_len, input_shape[-1]), name="positions",
-                                                 initializer=keras.initializers.TruncatedNormal(stddev=0.02))
-
-            def call(self, vectors):
-                return vectors + self.positions[None]
-
-            def get_config(self):
-                return {**super().get_config(), "max_len": self.max_len}
-
-        @keras.saving.register_keras_serializable(package="rec_utils")
-        class LastPosition(keras.layers.Layer):
-            """(batch, L, d) -> (batch, d): the state at the last position (where [MASK] is appended)."""
-
-            def call(self, states):
-                return states[:, -1, :]
-
-            def compute_output_shape(self, input_shape):
-                return (input_shape[0], input_shape[2])
-
         class MaskedItemLoss(keras.layers.Layer):
             """The cloze loss at the masked positions only: full softmax, or sampled with log-Q.
 
@@ -327,8 +299,11 @@ def _layers():
             def compute_output_shape(self, *shapes):
                 return ()
 
-        _LAYERS = {"PaddingAttentionMask": PaddingAttentionMask, "LearnedPositions": LearnedPositions,
-                   "LastPosition": LastPosition, "MaskedItemLoss": MaskedItemLoss}
+        from .sasrec import custom_layers  # the position and last-state layers are SASRec's
+
+        shared = custom_layers()
+        _LAYERS = {"PaddingAttentionMask": PaddingAttentionMask, "PositionEmbedding": shared["PositionEmbedding"],
+                   "LastPosition": shared["LastPosition"], "MaskedItemLoss": MaskedItemLoss}
     return _LAYERS
 
 
@@ -400,7 +375,7 @@ def build_bert4rec(n_items: int, max_len: int = 50, embedding_dim: int = 64, n_b
     history = keras.Input(shape=(max_len,), dtype="int32", name="item_history")
     attention_mask = layers["PaddingAttentionMask"](name="attention_mask")(history)
     x = keras.layers.Embedding(n_items + 2, embedding_dim, embeddings_initializer=init, name="item_embedding")(history)
-    x = layers["LearnedPositions"](max_len, name="position_embedding")(x)
+    x = layers["PositionEmbedding"](max_len, truncated=True, name="position_embedding")(x)
     x = keras.layers.LayerNormalization(epsilon=1e-6, name="embedding_norm")(x)
     x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
     for block in range(1, n_blocks + 1):

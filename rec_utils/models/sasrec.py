@@ -149,21 +149,26 @@ def _layers():
 
         @keras.saving.register_keras_serializable(package="rec_utils")
         class PositionEmbedding(keras.layers.Layer):
-            """Adds a learned vector per position (0 = oldest column) to a (batch, L, d) input."""
+            """Adds a learned vector per position (0 = oldest column) to a (batch, L, d) input.
 
-            def __init__(self, max_len, **kwargs):
+            ``truncated=True`` starts the vectors from a truncated normal (BERT's choice, used by
+            BERT4Rec) instead of a normal, both with standard deviation 0.02.
+            """
+
+            def __init__(self, max_len, truncated=False, **kwargs):
                 super().__init__(**kwargs)
-                self.max_len = max_len
+                self.max_len, self.truncated = max_len, truncated
 
             def build(self, input_shape):
+                start = keras.initializers.TruncatedNormal if self.truncated else keras.initializers.RandomNormal
                 self.positions = self.add_weight(shape=(self.max_len, input_shape[-1]), name="positions",
-                                                 initializer=keras.initializers.RandomNormal(stddev=0.02))
+                                                 initializer=start(stddev=0.02))
 
             def call(self, vectors):
                 return vectors + self.positions[None]
 
             def get_config(self):
-                return {**super().get_config(), "max_len": self.max_len}
+                return {**super().get_config(), "max_len": self.max_len, "truncated": self.truncated}
 
         @keras.saving.register_keras_serializable(package="rec_utils")
         class LastPosition(keras.layers.Layer):
@@ -181,6 +186,18 @@ def _layers():
 
 
 _LAYERS = None
+
+
+def custom_layers() -> dict:
+    """SASRec's custom Keras layers by name (masks, ``PositionEmbedding``, ``LastPosition``).
+
+    BERT4Rec builds on the same position and last-state layers; sharing the classes keeps one
+    registered Keras name per layer, so saved models of either reload with the right class.
+
+    >>> sorted(custom_layers())
+    ['CausalPaddingMask', 'LastPosition', 'PaddingMask', 'PositionEmbedding']
+    """
+    return dict(_layers())
 
 
 def build_sasrec(n_items: int, max_len: int = 50, embedding_dim: int = 64, n_blocks: int = 2, n_heads: int = 1,
