@@ -1,6 +1,6 @@
 """The course's bilingual glossary (English ↔ 中文): the terms, and a search over them.
 
-Taught in ``notebooks/13_applications_and_references.ipynb``. The entries live in
+Taught in ``notebooks/15_applications_and_references.ipynb``. The entries live in
 ``rec_utils/glossary.csv`` (English, Chinese, the notebook that introduces the term, other
 English spellings separated by ``|``, a one-line definition), sorted by English; edit that
 file to add a term. ``python tools/glossary.py`` checks the notebooks' ``term (中文)`` pairs

@@ -1,4 +1,4 @@
-"""Bandit policies and the regret loop of notebook 09."""
+"""Bandit policies and the regret loop of notebook 10."""
 
 import numpy as np
 import pytest

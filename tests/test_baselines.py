@@ -520,7 +520,7 @@ def test_ease_weights_takes_any_gram_matrix_and_checks_it():
     x.data[:] = 1.0
     side = np.random.default_rng(5).random((30, 4)).astype(np.float32)
     gram = item_gram(x, l2=3.0)
-    gram += np.float32(4.0) * (side @ side.T)  # an extra term, as the hybrid EASE of notebook 12 adds
+    gram += np.float32(4.0) * (side @ side.T)  # an extra term, as the hybrid EASE of notebook 14 adds
     dense = x.toarray().astype(np.float64)
     p = np.linalg.inv(dense.T @ dense + 3.0 * np.eye(30) + 4.0 * side.astype(np.float64) @ side.T.astype(np.float64))
     expected = -p / np.diag(p)[None, :]

@@ -1,4 +1,4 @@
-"""Off-policy estimators of notebook 09: unbiased where the theory says, strict about propensities."""
+"""Off-policy estimators of notebook 10: unbiased where the theory says, strict about propensities."""
 
 import itertools
 

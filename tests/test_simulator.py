@@ -1,4 +1,4 @@
-"""The user simulator of notebook 09: a well-behaved, seeded gymnasium environment."""
+"""The user simulator of notebook 10: a well-behaved, seeded gymnasium environment."""
 
 import numpy as np
 import pandas as pd

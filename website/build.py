@@ -10,7 +10,7 @@ address matches its file's path (``notebooks/05_....html``, ``docs/glossary.html
 
 * ``index.md`` is ``website/index.md`` with the course map filled in from ``tools/course.py``
   (the same data as the README's map), the README's install command, and the link to the
-  reading list in notebook 13;
+  reading list in notebook 15;
 * each notebook's bold title line becomes the page's heading, and its remote "Open in Colab"
   badge becomes plain links to open it on Binder and in Colab (from ``tools/course.py``),
   so a page loads no image from another site; the committed notebooks are not touched;

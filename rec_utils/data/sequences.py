@@ -1,7 +1,7 @@
 """Interaction histories as sequences: the inputs of next-item models.
 
-Taught in ``notebooks/08_rnns_and_sequential_recommendation.ipynb`` (GRU4Rec) and used by
-``10_large_models_and_scaling.ipynb`` (SASRec).
+Taught in ``notebooks/09_rnns_and_sequential_recommendation.ipynb`` (GRU4Rec) and used by
+``11_large_models_and_scaling.ipynb`` (SASRec).
 
 Conventions
 -----------

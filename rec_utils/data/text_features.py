@@ -1,6 +1,6 @@
 """Item text features for cold start: title, genre and year text -> dense vectors -> collaborative embeddings.
 
-Taught in ``notebooks/10_large_models_and_scaling.ipynb``. No pre-trained language model is
+Taught in ``notebooks/11_large_models_and_scaling.ipynb``. No pre-trained language model is
 available offline, so the text of an item (its title words, genres and decade) is embedded
 with TF-IDF over word and character n-grams, reduced by truncated SVD (latent semantic
 analysis) and normalised to unit length; a ridge regression learned on warm items maps those

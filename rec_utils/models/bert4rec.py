@@ -1,7 +1,7 @@
 """BERT4Rec: a bidirectional transformer trained to fill in masked items (the cloze task), in Keras.
 
-Taught in ``notebooks/10_large_models_and_scaling.ipynb``, beside SASRec (section 3) and
-on notebook 08's leave-last-out protocol, full ranking first. The model follows Sun, Liu, Wu,
+Taught in ``notebooks/11_large_models_and_scaling.ipynb``, beside SASRec (section 3) and
+on notebook 09's leave-last-out protocol, full ranking first. The model follows Sun, Liu, Wu,
 Pei, Lin, Ou, Jiang, "BERT4Rec: Sequential Recommendation with Bidirectional Encoder
 Representations from Transformer" (CIKM 2019):
 

@@ -1,6 +1,6 @@
-"""Bayesian personalised ranking (BPR-MF) in NumPy: the pairwise baseline of notebook 07.
+"""Bayesian personalised ranking (BPR-MF) in NumPy: the pairwise baseline of notebook 08.
 
-Taught in ``notebooks/07_gans.ipynb``, which writes one SGD step by hand and checks that
+Taught in ``notebooks/08_gans.ipynb``, which writes one SGD step by hand and checks that
 :func:`bpr_sgd_step` and :class:`BPR` give the same numbers. The model follows Rendle,
 Freudenthaler, Gantner, Schmidt-Thieme, "BPR: Bayesian Personalized Ranking from Implicit
 Feedback" (UAI 2009): for a user ``u``, an item ``i`` the user interacted with and an item

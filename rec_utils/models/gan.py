@@ -1,6 +1,6 @@
 """Generative adversarial networks: a toy minimax game and the CFGAN recommender, in Keras.
 
-Taught in ``notebooks/07_gans.ipynb``, which writes each piece by hand first and checks that
+Taught in ``notebooks/08_gans.ipynb``, which writes each piece by hand first and checks that
 the versions here give the same numbers.
 
 * The toy game (section 1 of the notebook): :func:`ring_of_gaussians` (a mixture of Gaussians
@@ -375,7 +375,7 @@ class CFGAN(Recommender):
         Weight of the ZR penalty.
     adversarial : bool
         ``False`` switches the discriminator off (see :func:`cfgan_train_steps`): the same
-        generator trained as a plain autoencoder, for the ablation of notebook 07.
+        generator trained as a plain autoencoder, for the ablation of notebook 08.
     eval_every : int
         With ``validation`` passed to :meth:`fit`, the validation NDCG@``eval_k`` is computed
         every ``eval_every`` epochs and the generator of the best one is kept.

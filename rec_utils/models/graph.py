@@ -1,6 +1,6 @@
 """Graph collaborative filtering: LightGCN on the user-item graph, with its sparse propagation.
 
-Taught in ``notebooks/07_gans.ipynb``, right after BPR-MF (section 3): LightGCN keeps BPR's
+Taught in ``notebooks/07_feature_interactions_and_graph_cf.ipynb`` (its second half): LightGCN keeps BPR's
 loss and its (user, positive, negative) triples and changes only where the embeddings come
 from, so it arrives as "BPR, with embeddings smoothed over the user-item graph", measured on
 the leaderboard protocol of notebook 05.
@@ -235,7 +235,7 @@ class LightGCN(Recommender):
     back, so a step costs ``2 n_layers`` sparse products of the ``2 x interactions`` non-zeros
     by ``n_factors`` columns — no dense users x items matrix, and no TensorFlow.
 
-    Taught in ``notebooks/07_gans.ipynb`` after BPR-MF, on the leaderboard protocol.
+    Taught in ``notebooks/07_feature_interactions_and_graph_cf.ipynb``, on the leaderboard protocol.
 
     Parameters
     ----------

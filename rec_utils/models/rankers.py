@@ -1,7 +1,7 @@
 """Feature-interaction rankers in Keras — Wide & Deep, DeepFM, DCN-v2 — and their feature set.
 
-Taught in ``notebooks/06_neural_networks.ipynb``, after the NumPy MLP that predicts likes
-(section 1.5): the same like-prediction task on notebook 03's point-in-time user, item, content
+Taught in ``notebooks/07_feature_interactions_and_graph_cf.ipynb``, after notebook 06's networks:
+the same like-prediction task on notebook 03's point-in-time user, item, content
 and context features and its temporal split, now with models that learn which features to
 cross. They are compared with logistic regression and gradient-boosted trees on the same
 features (:func:`baseline_models`), by AUC and log loss with intervals

@@ -1,6 +1,6 @@
 """Two-tower retrieval trained with in-batch negatives and the log-Q sampling-bias correction.
 
-Taught in ``notebooks/11_deployment_and_scale.ipynb`` (section 5, "Approximate nearest
+Taught in ``notebooks/13_deployment_and_scale.ipynb`` (section 5, "Approximate nearest
 neighbours and two-stage retrieval"): the two-tower model becomes the retrieval stage of the
 retrieve-then-rank pipeline, its item vectors go into the nearest-neighbour index taught
 there (:class:`rec_utils.systems.serving.IVFIndex`), and its recall of the held-out items is
@@ -249,7 +249,7 @@ class TwoTower(Recommender):
     loss is the softmax cross-entropy of each row's own item. Serving uses the plain dot
     product: the correction is a training device, not part of the score.
 
-    Taught in ``notebooks/11_deployment_and_scale.ipynb``, section 5.
+    Taught in ``notebooks/13_deployment_and_scale.ipynb``, section 5.
 
     Parameters
     ----------

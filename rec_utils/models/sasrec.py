@@ -1,6 +1,6 @@
 """SASRec: self-attentive sequential recommendation in Keras, and its sequence-to-sequence training data.
 
-Taught in ``notebooks/10_large_models_and_scaling.ipynb``, which writes scaled dot-product
+Taught in ``notebooks/11_large_models_and_scaling.ipynb``, which writes scaled dot-product
 attention with a causal mask in NumPy, checks it against ``keras.layers.MultiHeadAttention``
 and then builds the model of Kang & McAuley, "Self-Attentive Sequential Recommendation"
 (ICDM 2018) block by block.

@@ -1,6 +1,6 @@
 """Next-item (sequential) recommendation: baselines, the input pipeline and GRU4Rec.
 
-Taught in ``notebooks/08_rnns_and_sequential_recommendation.ipynb``, which builds each piece
+Taught in ``notebooks/09_rnns_and_sequential_recommendation.ipynb``, which builds each piece
 step by step before using this module.
 
 The sequences these models learn from are prepared by :mod:`rec_utils.data.sequences`
@@ -416,7 +416,7 @@ def fit_next_item_model(model, inputs, targets, validation, epochs: int, batch_s
                         seed: int = 0, verbose=0):
     """Train a next-item model (e.g. :func:`build_gru4rec`) on prefix examples, stopping early on validation.
 
-    The recipe of notebook 08: the examples go through :func:`next_item_dataset` (rows
+    The recipe of notebook 09: the examples go through :func:`next_item_dataset` (rows
     shuffled once with ``seed``, batch order reshuffled every epoch), the validation loss is
     watched after each epoch, and training stops when it has not improved for ``patience``
     epochs, with the best weights restored. With ``n_negatives`` the model learns through

@@ -1,5 +1,5 @@
 """Recommendation as sequential decisions: a gymnasium user simulator, bandits and off-policy
-evaluation (notebook 09), and online experiments on simulated users (A/B tests, CUPED,
-interleaving; notebook 11). Import from the submodules: :mod:`~rec_utils.rl.simulator`,
+evaluation, and online experiments on simulated users (A/B tests, CUPED, interleaving), all
+in notebook 10. Import from the submodules: :mod:`~rec_utils.rl.simulator`,
 :mod:`~rec_utils.rl.bandits`, :mod:`~rec_utils.rl.ope`, :mod:`~rec_utils.rl.experiments`.
 """

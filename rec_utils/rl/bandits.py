@@ -1,6 +1,6 @@
 """Multi-armed and contextual bandits, and a loop that measures their regret.
 
-Taught in ``notebooks/09_reinforcement_learning.ipynb``.
+Taught in ``notebooks/10_reinforcement_learning.ipynb``.
 
 Every policy has the same two methods: ``select(context=None) -> arm`` and
 ``update(arm, reward, context=None)``. Context-free policies ignore the context.

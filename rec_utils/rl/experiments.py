@@ -1,8 +1,8 @@
 """Online experiments on simulated users: A/B tests with a power analysis and CUPED, team-draft
 interleaving, how many users each needs, and the pitfalls of both.
 
-Taught in ``notebooks/11_deployment_and_scale.ipynb`` (testing a deployed recommender on its
-users), on the same kind of ground truth as the user simulator of notebook 09
+Taught in ``notebooks/10_reinforcement_learning.ipynb`` (testing a recommender on its users),
+on the same kind of ground truth as that notebook's user simulator
 (:mod:`rec_utils.rl.simulator`): the synthetic data's ``truth`` or
 :func:`~rec_utils.rl.simulator.preferences_from_mf`.
 

@@ -1,6 +1,6 @@
 """Off-policy evaluation (离策略评估): a new policy's value estimated from another policy's logs.
 
-Taught in ``notebooks/09_reinforcement_learning.ipynb``.
+Taught in ``notebooks/10_reinforcement_learning.ipynb``.
 
 A log holds, for each round ``i``, the action ``a_i`` the logging policy ``mu`` took, its
 propensity ``mu(a_i | x_i)`` and the reward ``r_i``. The target policy ``pi`` is given as

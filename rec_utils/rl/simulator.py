@@ -1,6 +1,6 @@
 """A user simulator for sequential recommendation, as a ``gymnasium`` environment.
 
-Taught in ``notebooks/09_reinforcement_learning.ipynb``.
+Taught in ``notebooks/10_reinforcement_learning.ipynb``.
 
 Recommendation is a sequential decision problem (序贯决策问题): each recommendation changes
 the user who receives the next one. :class:`RecommendationEnv` simulates one user session

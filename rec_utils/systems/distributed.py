@@ -1,6 +1,6 @@
 """Training one embedding model on one device, on several devices, and on several processes.
 
-Taught in ``notebooks/11_deployment_and_scale.ipynb``, section 7, which writes the training
+Taught in ``notebooks/13_deployment_and_scale.ipynb``, section 7, which writes the training
 loop by hand against ``tf.distribute``'s API and checks that :func:`train_embedding_model`
 gives the same weights. The same function then runs under three strategies:
 
@@ -49,7 +49,7 @@ def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
     Each port is found by binding a socket to port 0 (the system picks a free one); all
     ``n`` sockets stay open until every port is chosen, so the ports differ. Another
     program could still take a port before the workers bind it, which is why
-    :func:`run_workers` asks for ports just before it starts them. Taught in notebook 11,
+    :func:`run_workers` asks for ports just before it starts them. Taught in notebook 13,
     section 7.
 
     Parameters
@@ -78,7 +78,7 @@ def tf_config(ports, index: int, host: str = "127.0.0.1", task_type: str = "work
 
     ``TF_CONFIG`` tells each process of a multi-worker job who the members are (the
     ``cluster``) and which one it is (the ``task``); worker 0 is the chief, which by
-    convention writes checkpoints and results. Taught in notebook 11, section 7.
+    convention writes checkpoints and results. Taught in notebook 13, section 7.
 
     Parameters
     ----------
@@ -119,7 +119,7 @@ def split_cpu_devices(n: int = 2) -> list:
 
     Must run before TensorFlow initialises its devices — before the first tensor is made,
     which ``rec_utils.setup(..., tensorflow=True)`` does — because TensorFlow fixes its
-    device list then. TensorFlow's start-up notices are silenced. Taught in notebook 11.
+    device list then. TensorFlow's start-up notices are silenced. Taught in notebook 13.
 
     Parameters
     ----------
@@ -192,7 +192,7 @@ def train_embedding_model(strategy, user_positions, item_positions, n_users: int
     its pairs divided by the *global* batch size, and its gradients; the strategy sums the
     gradients over replicas (all-reduce) and every replica applies the same Adam update.
     Each epoch has ``floor(pairs / global_batch_size)`` steps, the same on every worker.
-    Taught in notebook 11, section 7.
+    Taught in notebook 13, section 7.
 
     Parameters
     ----------
@@ -283,7 +283,7 @@ def run_workers(data_file, out_dir, n_workers: int = 2, timeout: float = 300.0, 
     Each worker is ``python -m rec_utils.systems.distributed --data DATA --out OUT ...`` with its
     own ``TF_CONFIG`` (free loopback ports, worker 0 the chief), one intra-op thread, and
     its output written to ``OUT/worker_<i>.log``. The function waits for all of them; past
-    ``timeout`` seconds it kills the ones still running. Taught in notebook 11, section 7.
+    ``timeout`` seconds it kills the ones still running. Taught in notebook 13, section 7.
 
     Parameters
     ----------

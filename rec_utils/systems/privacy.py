@@ -1,6 +1,6 @@
 """Private training: DP-SGD's clipping and noise, its Rényi-DP accountant, and federated averaging.
 
-Taught in ``notebooks/12_challenges_and_the_future.ipynb`` (section 4), which builds each piece
+Taught in ``notebooks/14_challenges_and_the_future.ipynb`` (section 4), which builds each piece
 by hand first and checks that the functions here agree.
 
 * :func:`per_example_gradients` — the gradient of each example's loss separately, with

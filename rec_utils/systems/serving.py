@@ -1,6 +1,6 @@
 """Serving a recommender: batch top-k, latency, nearest-neighbour retrieval, online updates, drift.
 
-Taught in ``notebooks/11_deployment_and_scale.ipynb``, which builds each piece in NumPy
+Taught in ``notebooks/13_deployment_and_scale.ipynb``, which builds each piece in NumPy
 first and checks that the functions here give the same result:
 
 * :func:`batch_top_k` — the top-k items of every user, computed in blocks of users so the
@@ -89,7 +89,7 @@ def batch_top_k(user_vectors, item_vectors, k: int = 10, exclude=None, block_siz
     """Top-k items of every user, scored ``user_vectors @ item_vectors.T`` one block of users at a time.
 
     Memory holds one ``block_size x n_items`` float32 block at a time (256 x 1,682 x 4 bytes
-    is 1.7 MB on ML-100K), not the whole users x items matrix. Taught in notebook 11, section 3.
+    is 1.7 MB on ML-100K), not the whole users x items matrix. Taught in notebook 13, section 3.
 
     Parameters
     ----------
@@ -146,7 +146,7 @@ def measure_latency(score_one, requests, warmup: int = 10) -> dict:
     The first ``warmup`` calls are run but not timed (they pay for tracing, caches, lazy
     allocation). Each remaining call is timed alone with ``time.perf_counter``; throughput
     is requests served per second by this one caller, one request after another. Taught in
-    notebook 11, section 4.
+    notebook 13, section 4.
 
     Parameters
     ----------
@@ -217,7 +217,7 @@ class IVFIndex(BaseEstimator):
     cell, the list of its items. ``query`` scores a query against the ``n_lists`` centroids,
     opens the ``n_probe`` most promising lists (largest inner product with the centroid) and
     scores only their items exactly. With ``n_probe = n_lists`` every item is scored and the
-    result equals :func:`exact_search`. Taught in notebook 11, section 5.
+    result equals :func:`exact_search`. Taught in notebook 13, section 5.
 
     Parameters
     ----------
@@ -351,7 +351,7 @@ def fold_in_user(item_factors, item_positions, reg: float = 0.02, unobserved_wei
     Solves exactly the user half-step of :class:`rec_utils.models.ImplicitALS`:
     ``p = (w0 QᵀQ + (1 - w0) Q_Sᵀ Q_S + reg (n_u + w0 n_items) I)⁻¹ Q_Sᵀ 1``, where ``Q_S`` are
     the rows of the user's items. A new interaction changes the user's vector in
-    a millisecond or so, without retraining. Taught in notebook 11, section 6.
+    a millisecond or so, without retraining. Taught in notebook 13, section 6.
 
     Parameters
     ----------
@@ -389,7 +389,7 @@ def population_stability_index(expected, actual, epsilon: float = 1e-4) -> float
     smoothed by ``epsilon`` and renormalised, so empty bins do not divide by zero); it is
     the symmetrised Kullback-Leibler divergence ``KL(a||e) + KL(e||a)``. A common rule of
     thumb: below 0.1 stable, 0.1-0.25 a moderate shift, above 0.25 a major one. Taught in
-    notebook 11, section 6.
+    notebook 13, section 6.
 
     Examples
     --------
