@@ -1,10 +1,9 @@
 """Online experiments on simulated users: A/B tests with a power analysis and CUPED, team-draft
 interleaving, how many users each needs, and the pitfalls of both.
 
-Taught in ``notebooks/10_reinforcement_learning.ipynb`` (testing a recommender on its users),
-on the same kind of ground truth as that notebook's user simulator
-(:mod:`rec_utils.rl.simulator`): the synthetic data's ``truth`` or
-:func:`~rec_utils.rl.simulator.preferences_from_mf`.
+Taught in ``notebooks/10_reinforcement_learning.ipynb``, section 5, on the users and like
+probabilities of that notebook's user simulator (:mod:`rec_utils.rl.simulator`), whose ground
+truth is the synthetic data's ``truth`` or :func:`~rec_utils.rl.simulator.preferences_from_mf`.
 
 An online controlled experiment (A/B test, A/B 测试) splits users at random between the
 current ranker (control, 对照组) and a new one (treatment, 实验组) and compares a metric;
