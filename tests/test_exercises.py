@@ -13,7 +13,6 @@ NOTEBOOKS = sorted(exercises.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 # when an entry is no longer a duplicate, so that it is removed here.
 NOT_YET_FROM_THE_MASTER = {
     ("03_feature_engineering.ipynb", "point_in_time_item_like_share"),  # the notebook follows the data's like threshold
-    ("13_deployment_and_scale.ipynb", "largest_block"),
 }
 
 
