@@ -9,7 +9,7 @@
 * two-tower retrieval with in-batch negatives and the log-Q correction: :class:`TwoTower`
   (notebook 11, :mod:`~rec_utils.models.retrieval`, Keras);
 * feature-interaction rankers for like prediction, Keras builders over a :class:`FeatureSpec`:
-  Wide & Deep, DeepFM, DCN-v2 (notebook 06, :mod:`~rec_utils.models.rankers`);
+  Wide & Deep, DeepFM, DCN-v2 (notebook 07, :mod:`~rec_utils.models.rankers`);
 * sequential baselines: :class:`MarkovChainRecommender`, :class:`RecentPopularityRecommender`
   (notebook 08);
 * Keras models, in submodules that import TensorFlow only when a model is built:
