@@ -91,3 +91,19 @@ def test_bad_input_is_refused(classification):
         bootstrap_metric(np.ones(4), np.arange(4.0))
     with pytest.raises(TypeError, match="n_boot"):
         bootstrap_metric(y, good, n_boot=10.5)
+
+
+def test_the_bootstrap_keeps_its_temporaries_small():
+    """A notebook calls it with TensorFlow loaded and ~100 MB to spare: 20,000 rows, a reference model."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(20_000) < 0.5).astype(int)
+    groups = rng.integers(0, 300, 20_000)
+    tracemalloc.start()
+    try:
+        bootstrap_metric(y, rng.random(20_000), "auc", groups=groups, reference=rng.random(20_000), n_boot=200)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 60 * 2**20, f"peak {peak / 2**20:.0f} MB"

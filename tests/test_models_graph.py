@@ -173,3 +173,25 @@ def test_lightgcn_refuses_a_bad_validation_frame(ratings):
         LightGCN(n_epochs=1).fit(ratings, validation=[(1, 2)])
     with pytest.raises(ValueError, match="validation"):
         LightGCN(n_epochs=1).fit(ratings, validation=pd.DataFrame({"user_id": [1]}))
+
+
+def test_lightgcn_stops_early_and_keeps_its_best_epoch(ratings):
+    train, validation = stratified_split(ratings, 0.25, seed=0)
+    items = IdIndex(ratings["item_id"])
+    settings = dict(n_factors=8, n_layers=1, n_epochs=25, batch_size=64, learning_rate=0.05, seed=0)
+    full = LightGCN(**settings).fit(train, items=items, validation=validation)
+    curve = full.history_["val_ndcg@10"]
+    assert full.best_epoch_ == int(np.argmax(curve)) + 1  # recorded even without patience
+    stopped = LightGCN(patience=2, **settings).fit(train, items=items, validation=validation)
+    best = stopped.best_epoch_
+    assert stopped.history_["val_ndcg@10"] == curve[:len(stopped.history_["val_ndcg@10"])]  # same run, cut short
+    assert len(stopped.history_["val_ndcg@10"]) == min(best + 2, 25) and best == int(np.argmax(curve[:best + 2])) + 1
+    kept = LightGCN(patience=2, **{**settings, "n_epochs": best}).fit(train, items=items)  # the same first epochs
+    np.testing.assert_allclose(stopped.embeddings_, kept.embeddings_)  # the best epoch's embeddings, not the last
+    assert LightGCN(patience=2, **settings).fit(train, items=items).best_epoch_ is None  # no validation: no stopping
+
+
+@pytest.mark.parametrize("value, error", [(0, ValueError), (1.5, TypeError), ("3", TypeError)])
+def test_lightgcn_refuses_a_bad_patience(ratings, value, error):
+    with pytest.raises(error, match="patience"):
+        LightGCN(n_epochs=1, patience=value).fit(ratings)

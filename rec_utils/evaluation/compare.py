@@ -284,7 +284,9 @@ def bootstrap_metric(y_true, y_score, metric: str = "auc", groups=None, referenc
     full = {name: float(compute(name, np.ones((1, truth.size)))[0]) for name in candidates}
     rng = np.random.default_rng(seed)
     replicates = {name: [] for name in candidates}
-    block = max(1, min(n_boot, 2_000_000 // max(truth.size, 1)))  # replicates x rows weights stay small
+    # replicates x rows weights stay small: 500,000 cells is 4 MB per float64 temporary, and the AUC
+    # makes about eight of them (a notebook with TensorFlow loaded has about 100 MB to spare)
+    block = max(1, min(n_boot, 500_000 // max(truth.size, 1)))
     for start in range(0, n_boot, block):
         draws = rng.integers(0, n_groups, (min(block, n_boot - start), n_groups))
         counts = np.stack([np.bincount(row, minlength=n_groups) for row in draws]).astype(np.float64)

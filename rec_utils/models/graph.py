@@ -1,9 +1,9 @@
 """Graph collaborative filtering: LightGCN on the user-item graph, with its sparse propagation.
 
-Taught in ``notebooks/07_feature_interactions_and_graph_cf.ipynb`` (its second half): LightGCN keeps BPR's
-loss and its (user, positive, negative) triples and changes only where the embeddings come
-from, so it arrives as "BPR, with embeddings smoothed over the user-item graph", measured on
-the leaderboard protocol of notebook 05.
+Taught in ``notebooks/07_feature_interactions_and_graph_cf.ipynb`` (sections 6-9): LightGCN
+keeps BPR's loss and its (user, positive, negative) triples and changes only where the
+embeddings come from, so it arrives as "BPR, with embeddings smoothed over the user-item
+graph", measured on the leaderboard protocol of notebook 05.
 
 The model follows He, Deng, Wang, Li, Zhang, Wang, "LightGCN: Simplifying and Powering Graph
 Convolution Network for Recommendation" (SIGIR 2020):
@@ -260,6 +260,11 @@ class LightGCN(Recommender):
         Seeds the initial embeddings and the sampler; two fits with one seed give one model.
     verbose : {0, 1}
         1 shows a progress bar over the epochs, with the loss.
+    patience : int, optional
+        Early stopping, used only when :meth:`fit` gets ``validation``: training stops after
+        ``patience`` epochs without a better validation NDCG@10, and the embeddings of the
+        best epoch are kept (``best_epoch_``). ``None`` (the default) trains all ``n_epochs``
+        and keeps the last epoch's embeddings.
 
     Attributes
     ----------
@@ -272,6 +277,9 @@ class LightGCN(Recommender):
     history_ : dict
         ``"loss"``: the mean training loss per epoch; with ``validation`` passed to
         :meth:`fit`, ``"val_ndcg@10"``: the validation NDCG@10 after each epoch.
+    best_epoch_ : int or None
+        With ``validation``: the (1-based) epoch of the best validation NDCG@10 — the
+        embeddings kept when ``patience`` is set; without ``validation``: ``None``.
     fit_seconds_ : float
         Wall time of the training loop.
 
@@ -286,10 +294,10 @@ class LightGCN(Recommender):
 
     def __init__(self, n_factors: int = 64, n_layers: int = 3, learning_rate: float = 0.005, reg: float = 1e-4,
                  n_epochs: int = 50, batch_size: int = 1024, sampling: str = "user", init_scale: float = 0.1,
-                 seed: int = 42, verbose: int = 0):
+                 seed: int = 42, verbose: int = 0, patience: int | None = None):
         self.n_factors, self.n_layers, self.learning_rate, self.reg = n_factors, n_layers, learning_rate, reg
         self.n_epochs, self.batch_size, self.sampling, self.init_scale = n_epochs, batch_size, sampling, init_scale
-        self.seed, self.verbose = seed, verbose
+        self.seed, self.verbose, self.patience = seed, verbose, patience
 
     def validate_params(self):
         positive_int("n_factors", self.n_factors)
@@ -302,6 +310,8 @@ class LightGCN(Recommender):
         check_number("init_scale", self.init_scale, low=0, low_inclusive=False)
         check_seed("seed", self.seed)
         check_choice("verbose", self.verbose, (0, 1))
+        if self.patience is not None:
+            positive_int("patience", self.patience)
 
     def fit(self, ratings, users=None, items=None, validation=None):
         """Learn the ego embeddings from who interacted with what (the ratings' values are ignored).
@@ -309,7 +319,8 @@ class LightGCN(Recommender):
         ``validation`` (optional): held-out ``user_id, item_id`` rows of the same users; the
         validation NDCG@10 over unseen items is recorded after every epoch in
         ``history_["val_ndcg@10"]``, to choose ``n_epochs`` (or any other setting) without
-        touching the test set.
+        touching the test set; with ``patience`` set, training also stops early and keeps the
+        best epoch's embeddings.
         """
         self.prepare(ratings, users, items)
         if validation is not None:
@@ -329,7 +340,8 @@ class LightGCN(Recommender):
             self.history_["val_ndcg@10"] = []
         epochs = progress(range(self.n_epochs), desc="LightGCN", unit="epoch") if self.verbose else range(self.n_epochs)
         began, step = time.perf_counter(), 0
-        for _ in epochs:
+        self.best_epoch_, best_score, best_ego = None, -np.inf, None
+        for epoch in epochs:
             users_, positives, negatives = sampler(self.seen_, n_per_epoch, rng)
             losses = []
             for s in range(0, n_per_epoch, self.batch_size):
@@ -350,10 +362,15 @@ class LightGCN(Recommender):
                 found = evaluate_scores(self.score, validation, self.users_, self.items_, exclude=self.seen_, k=10,
                                         metrics=("ndcg",))
                 self.history_["val_ndcg@10"].append(found["ndcg@10"])
+                if found["ndcg@10"] > best_score:
+                    self.best_epoch_, best_score = epoch + 1, found["ndcg@10"]
+                    best_ego = ego.copy() if self.patience is not None else None
             if self.verbose:
                 epochs.set_postfix(loss=f"{self.history_['loss'][-1]:.4f}", refresh=False)
+            if validation is not None and self.patience is not None and epoch + 1 - self.best_epoch_ >= self.patience:
+                break
         self.fit_seconds_ = time.perf_counter() - began
-        self._set_factors(ego)
+        self._set_factors(best_ego if best_ego is not None else ego)
         return self
 
     def _set_factors(self, ego: np.ndarray) -> None:

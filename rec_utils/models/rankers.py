@@ -1,10 +1,10 @@
 """Feature-interaction rankers in Keras — Wide & Deep, DeepFM, DCN-v2 — and their feature set.
 
-Taught in ``notebooks/07_feature_interactions_and_graph_cf.ipynb``, after notebook 06's networks:
-the same like-prediction task on notebook 03's point-in-time user, item, content
-and context features and its temporal split, now with models that learn which features to
-cross. They are compared with logistic regression and gradient-boosted trees on the same
-features (:func:`baseline_models`), by AUC and log loss with intervals
+Taught in ``notebooks/07_feature_interactions_and_graph_cf.ipynb`` (sections 1-5): the
+like-prediction task of notebook 03, on its point-in-time user, item, content and context
+features and its temporal split, now with models that learn which features to cross. They
+are compared with logistic regression and gradient-boosted trees on the same features
+(:func:`baseline_models`), by AUC and log loss with intervals
 (:func:`rec_utils.evaluation.bootstrap_metric`).
 
 * :class:`FeatureSpec` — which columns are categorical (ids, gender, occupation: an embedding
