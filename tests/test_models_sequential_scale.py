@@ -9,7 +9,8 @@ import pytest
 from rec_utils.data import IdIndex
 from rec_utils.data.sequences import cap_per_user, next_item_examples, next_item_sequences
 from rec_utils.models.sequential import (FULL_SOFTMAX_MAX_ITEMS, RecentPopularityRecommender, build_gru4rec,
-                                         fit_next_item_model, next_item_dataset, sampled_softmax_model)
+                                         fit_next_item_model, next_item_dataset, sampled_softmax_cross_entropy,
+                                         sampled_softmax_model)
 
 # user 1 rated 10..60 in order (6 items), user 2 rated 20 then 10, user 3 rated 30 alone
 HISTORIES = pd.DataFrame({"user_id": [1, 1, 1, 1, 1, 1, 2, 2, 3],
@@ -187,3 +188,37 @@ def test_sasrec_sampled_sequence_training_evaluates_the_full_softmax_at_real_tar
     sampled_trainer.fit(sequence_dataset(inputs, targets, batch_size=2, targets_as_input=True), epochs=2, verbose=0,
                         shuffle=False)
     assert not np.allclose(before, model.predict(inputs, verbose=0))  # training the twin trains the model
+
+
+def test_the_shared_cross_entropy_is_numpys_and_one_call_serves_gru4rec_and_bert4rec(keras):
+    from rec_utils.models.bert4rec import build_bert4rec, cloze_training_model
+
+    rng = np.random.default_rng(0)
+    dense = keras.layers.Dense(6)
+    states = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    dense(states)
+    targets = np.array([[2, -1, 5], [-1, -1, 0]])
+    logits = states.reshape(-1, 4) @ np.asarray(dense.kernel) + np.asarray(dense.bias)
+    kept = targets.ravel() >= 0
+    log_softmax = logits[kept] - np.log(np.exp(logits[kept]).sum(axis=1, keepdims=True))
+    by_hand = -log_softmax[np.arange(kept.sum()), targets.ravel()[kept]].mean()
+    assert float(sampled_softmax_cross_entropy(states, targets, dense)) == pytest.approx(by_hand, rel=1e-5)
+    assert float(sampled_softmax_cross_entropy(states, -np.ones((2, 3)), dense)) == 0.0  # no target: no loss
+    doubled = sampled_softmax_cross_entropy(states, targets, dense, head=lambda h: 2 * h)
+    assert float(doubled) != pytest.approx(by_hand)  # the head is applied before the output layer
+    # BERT4Rec's cloze loss is this function with its output head: the trainer's loss in evaluation mode
+    model = build_bert4rec(n_items=6, max_len=3, embedding_dim=4, n_blocks=1, n_heads=1, dropout=0.0, seed=0)
+    inputs = np.array([[1, 7, 3], [0, 2, 7]], dtype=np.int32)
+    cloze_targets = np.array([[-1, 4, -1], [-1, -1, 5]], dtype=np.int32)
+    item_states = keras.Model(model.input, model.get_layer("item_states").output)(inputs)
+    head = lambda h: model.get_layer("output_norm")(model.get_layer("output_transform")(h))
+    direct = sampled_softmax_cross_entropy(item_states, cloze_targets, model.get_layer("next_item_logits"), head=head)
+    trainer = cloze_training_model(model)
+    assert float(trainer([inputs, cloze_targets], training=False)) == pytest.approx(float(direct), rel=1e-6)
+
+
+def test_the_shared_cross_entropy_refuses_a_sample_without_its_proposal(keras):
+    dense = keras.layers.Dense(4)
+    dense(np.zeros((1, 2), np.float32))
+    with pytest.raises(ValueError, match="log_proposal and seed_generator"):
+        sampled_softmax_cross_entropy(np.zeros((3, 2), np.float32), np.array([0, 1, 2]), dense, n_negatives=5)

@@ -31,7 +31,8 @@ from ..data.sequences import time_ordered
 from .base import Recommender
 
 __all__ = ["MarkovChainRecommender", "RecentPopularityRecommender", "next_item_dataset", "build_gru4rec",
-           "FULL_SOFTMAX_MAX_ITEMS", "sampled_softmax_model", "fit_next_item_model"]
+           "FULL_SOFTMAX_MAX_ITEMS", "sampled_softmax_model", "sampled_softmax_cross_entropy",
+           "fit_next_item_model"]
 
 FULL_SOFTMAX_MAX_ITEMS = 2000
 """The course's rule for next-item networks: a full softmax up to this many items, a sampled one above.
@@ -269,12 +270,91 @@ def build_gru4rec(n_items: int, embedding_dim: int = 64, hidden_units: int = 64,
 
 # --------------------------------------------------------------------------- sampled softmax
 
+def sampled_softmax_cross_entropy(states, targets, output_layer, n_negatives: int | None = None, log_proposal=None,
+                                  seed_generator=None, head=None):
+    """Mean cross-entropy of a dense output layer's item logits: full softmax, or sampled with the log-Q correction.
+
+    The one loss of the course's next-item networks (GRU4Rec and SASRec through
+    :func:`sampled_softmax_model`, BERT4Rec through
+    :func:`rec_utils.models.bert4rec.cloze_training_model`), called inside their loss layers.
+    ``states`` are the vectors that feed ``output_layer`` (``(batch, d)`` or ``(batch, L, d)``)
+    and ``targets`` the item positions to predict (same shape without ``d``; -1 = no target,
+    skipped). ``head``, if given, maps the kept states first (BERT4Rec's output transform).
+
+    Without ``n_negatives`` the softmax is over every item. With it, each target is scored
+    against ``n_negatives`` items drawn (with replacement, shared by the batch) from
+    ``exp(log_proposal)``; each draw's logit is lowered by ``log(n_negatives · q(i))``, how
+    often the item is expected among the draws (the log-Q correction of Jean et al., ACL 2015,
+    and Yi et al., RecSys 2019), and a draw equal to the row's own target is hidden. The
+    corrected draws estimate the softmax's denominator, so the loss estimates the full
+    cross-entropy. Taught in ``notebooks/08_rnns_and_sequential_recommendation.ipynb``.
+
+    Parameters
+    ----------
+    states : tensor, shape (..., d)
+    targets : tensor of int, shape (...)
+    output_layer : keras.layers.Dense
+        The item logits (``kernel`` of shape ``(d, n_items)``, and a ``bias``).
+    n_negatives : int, optional
+        Items drawn per call; ``None`` for the full softmax.
+    log_proposal : array of float32, shape (n_items,)
+        Log-probabilities of the proposal (needed with ``n_negatives``).
+    seed_generator : keras.random.SeedGenerator
+        The draws' randomness (needed with ``n_negatives``).
+    head : callable, optional
+        Applied to the kept states before ``output_layer``.
+
+    Returns
+    -------
+    tensor
+        The mean loss over the real targets (0 when there is none).
+
+    Examples
+    --------
+    >>> import keras
+    >>> dense = keras.layers.Dense(3)
+    >>> _ = dense(np.zeros((1, 2), "float32"))
+    >>> dense.set_weights([np.zeros((2, 3), "float32"), np.zeros(3, "float32")])
+    >>> loss = sampled_softmax_cross_entropy(np.ones((2, 2), "float32"), np.array([0, -1]), dense)
+    >>> round(float(loss), 4) == round(float(np.log(3)), 4)  # one real target, uniform logits
+    True
+    """
+    import keras
+    import tensorflow as tf
+
+    flat_states = tf.reshape(states, [-1, tf.shape(states)[-1]])
+    flat_targets = tf.reshape(tf.cast(targets, "int32"), [-1])
+    keep = tf.where(flat_targets >= 0)[:, 0]
+    h, t = tf.gather(flat_states, keep), tf.gather(flat_targets, keep)
+    if head is not None:
+        h = head(h)
+    kernel, bias = output_layer.kernel, output_layer.bias
+    if n_negatives is not None:
+        if log_proposal is None or seed_generator is None:
+            raise ValueError("a sampled softmax (n_negatives given) needs log_proposal and seed_generator")
+        log_proposal = np.asarray(log_proposal, dtype=np.float32)
+        # log of how often each item is expected among the draws of a batch: the log-Q correction
+        log_expected = tf.constant((np.log(int(n_negatives)) + log_proposal).astype(np.float32))
+        negatives = tf.cast(keras.random.categorical(
+            tf.constant(log_proposal)[None, :], int(n_negatives), seed=seed_generator)[0], "int32")
+        true_logits = tf.reduce_sum(h * tf.transpose(tf.gather(kernel, t, axis=1)), axis=1) + tf.gather(bias, t)
+        sampled_logits = (tf.matmul(h, tf.gather(kernel, negatives, axis=1))
+                          + tf.gather(bias, negatives) - tf.gather(log_expected, negatives))
+        accidental_hit = tf.equal(t[:, None], negatives[None, :])  # a negative that is the target
+        sampled_logits = tf.where(accidental_hit, tf.fill(tf.shape(sampled_logits), -1e9), sampled_logits)
+        logits = tf.concat([true_logits[:, None], sampled_logits], axis=1)
+        labels = tf.zeros_like(t)
+    else:
+        logits, labels = tf.matmul(h, kernel) + bias, t
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    return tf.reduce_sum(losses) / tf.maximum(tf.cast(tf.size(t), losses.dtype), 1.0)
+
+
 def _sampled_softmax_layer():
     """The loss layer, defined on first use so that importing this module never imports Keras."""
     global _SAMPLED_SOFTMAX
     if _SAMPLED_SOFTMAX is None:
         import keras
-        import tensorflow as tf
 
         class SampledSoftmaxLoss(keras.layers.Layer):
             """Next-item cross-entropy of ``output_layer``'s logits: sampled in training, full otherwise.
@@ -289,31 +369,12 @@ def _sampled_softmax_layer():
                 self.output_layer = output_layer
                 self.n_negatives = int(n_negatives)
                 self.log_proposal = np.asarray(log_proposal, dtype=np.float32)
-                # log of how often each item is expected among the draws of a batch: the log-Q correction
-                self.log_expected = (np.log(self.n_negatives) + self.log_proposal).astype(np.float32)
                 self.seed_generator = keras.random.SeedGenerator(seed)
 
             def call(self, states, targets, training=None):
-                flat_states = tf.reshape(states, [-1, tf.shape(states)[-1]])
-                flat_targets = tf.reshape(tf.cast(targets, "int32"), [-1])
-                keep = tf.where(flat_targets >= 0)[:, 0]
-                h, t = tf.gather(flat_states, keep), tf.gather(flat_targets, keep)
-                kernel, bias = self.output_layer.kernel, self.output_layer.bias
-                if training:
-                    negatives = tf.cast(keras.random.categorical(
-                        tf.constant(self.log_proposal)[None, :], self.n_negatives, seed=self.seed_generator)[0], "int32")
-                    log_expected = tf.constant(self.log_expected)
-                    true_logits = tf.reduce_sum(h * tf.transpose(tf.gather(kernel, t, axis=1)), axis=1) + tf.gather(bias, t)
-                    sampled_logits = (tf.matmul(h, tf.gather(kernel, negatives, axis=1))
-                                      + tf.gather(bias, negatives) - tf.gather(log_expected, negatives))
-                    accidental_hit = tf.equal(t[:, None], negatives[None, :])  # a negative that is the target
-                    sampled_logits = tf.where(accidental_hit, tf.fill(tf.shape(sampled_logits), -1e9), sampled_logits)
-                    logits = tf.concat([true_logits[:, None], sampled_logits], axis=1)
-                    labels = tf.zeros_like(t)
-                else:
-                    logits, labels = tf.matmul(h, kernel) + bias, t
-                losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-                loss = tf.reduce_sum(losses) / tf.maximum(tf.cast(tf.size(t), losses.dtype), 1.0)
+                sampling = {"n_negatives": self.n_negatives, "log_proposal": self.log_proposal,
+                            "seed_generator": self.seed_generator} if training else {}
+                loss = sampled_softmax_cross_entropy(states, targets, self.output_layer, **sampling)
                 self.add_loss(loss)
                 return loss
 
