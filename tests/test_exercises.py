@@ -68,7 +68,8 @@ def test_exercise_text_keeps_the_title_and_says_where_it_is_graded():
     text = exercises.exercise_text("01_data_exploration", question)
     assert text.startswith("<!-- from assignment q2 -->**Time of day.** Write `f(x)`.")
     assert "\n\n   - a rule\n   - another" in text  # continuation lines stay inside the list item
-    assert "../assignments/student/01_data_exploration.ipynb" in text and text.endswith("<!-- /from assignment -->")
+    assert exercises.course.github_url("assignments/student/01_data_exploration.ipynb") in text
+    assert text.endswith("<!-- /from assignment -->")
 
 
 def test_a_notebook_naming_a_question_without_a_statement_is_refused(tmp_path, monkeypatch):

@@ -92,7 +92,7 @@ def test_the_home_page_is_the_course_map_with_the_docs_and_reading_list(built_si
         assert course.colab_url(notebook) in home.links
     for doc in ("docs/instructor_guide.html", "docs/glossary.html", "benchmarks/NOTEBOOK_RUNS.html"):
         assert doc in home.links, f"the home page does not link to {doc}"
-    reading_list = [link for link in home.links if link.startswith("notebooks/13_") and "#" in link]
+    reading_list = [link for link in home.links if link.startswith("notebooks/15_") and "#" in link]
     assert reading_list and "reading-list" in reading_list[0], home.links
     text = (built_site / "index.html").read_text(encoding="utf-8")
     for row in course.course_map(include_planned=False):

@@ -29,6 +29,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+try:  # run as a module (tests, python -m tools.exercises) or as a script (python tools/exercises.py)
+    from tools import course
+except ImportError:  # pragma: no cover
+    import course
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 MASTERS = ROOT / "assignments" / "masters"
@@ -111,8 +116,9 @@ def exercise_text(stem: str, question: Question) -> str:
         statement = f"**{name.rstrip()}** " + statement[title.end():]
     first, *rest = statement.split("\n")
     statement = "\n".join([first] + [f"   {line}" if line else "" for line in rest])  # inside the list item
+    link = course.github_url(f"assignments/student/{stem}.ipynb")  # absolute: the course website has no assignments
     return (f"<!-- from assignment q{question.number} -->{statement} *(Question {question.number} of this "
-            f"notebook's [assignment](../assignments/student/{stem}.ipynb), whose tests check an answer.)*"
+            f"notebook's [assignment]({link}), whose tests check an answer.)*"
             f"<!-- /from assignment -->")
 
 

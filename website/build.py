@@ -92,7 +92,7 @@ def _course_map_table() -> str:
 
 
 def _reading_list_anchor() -> str:
-    """``notebooks/13_...ipynb#slug`` of the notebook heading that starts the reading list."""
+    """``notebooks/15_...ipynb#slug`` of the notebook heading that starts the reading list."""
     for notebook in notebooks():
         cells = json.loads((ROOT / "notebooks" / notebook).read_text(encoding="utf-8"))["cells"]
         for cell in cells:
