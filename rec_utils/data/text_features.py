@@ -161,7 +161,7 @@ class PretrainedModelUnavailable(DataUnavailableError):
 _INSTALL_KERAS_HUB = 'python -m pip install --no-deps "keras-hub~=0.32.0" (see the README)'
 
 
-def _one_line(exc: BaseException, limit: int = 160) -> str:
+def _one_line(exc: BaseException, limit: int = 120) -> str:
     """``"TypeName: first line of the message"``, cut to ``limit`` characters."""
     lines = str(exc).strip().splitlines()
     text = f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
