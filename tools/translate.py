@@ -1,0 +1,304 @@
+"""Course tooling: the Chinese edition (中文版), generated from the English notebooks.
+
+The English notebook is the one source of code and outputs. A translation file per notebook,
+``translations/zh/<notebook stem>.md``, holds the Chinese of its markdown cells only, one block
+per cell, in notebook order::
+
+    <!-- cell: 4e866d39 | en: 1f0c2a9b3d4e -->
+    ## 1. 问题
+    ...
+
+The header names the English cell by its ``id`` and stores a fingerprint of the English text
+the block translates (:func:`english_hash`). When the English cell changes, the fingerprint no
+longer matches and the block is *stale*. ``translations/README.md`` tells translators the rules.
+
+    python tools/translate.py stub 05        # create or update translations/zh/05_....md
+    python tools/translate.py status [05]    # translated / missing / stale / untranslated cells
+
+``stub`` writes, for every English markdown cell without a block, the English text under the
+line ``<!-- untranslated -->`` (the translator replaces both); for a stale block it keeps the
+Chinese, moves the fingerprint to the new English, and puts the new English below the Chinese in
+a comment ``<!-- en (changed): ... -->``, which the translator deletes once the Chinese says the
+same again. Blocks whose cell no longer exists are kept, last, so their text can be reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+TRANSLATIONS = ROOT / "translations"
+LANGUAGES = ("zh",)
+
+HEADER = re.compile(r"^<!-- cell: (?P<id>[^\s|]+) \| en: (?P<hash>[0-9a-f]{12}) -->$", re.M)
+UNTRANSLATED = "<!-- untranslated -->"
+CHANGED = "<!-- en (changed):"
+PREAMBLE = ("<!-- Chinese (中文) markdown of notebooks/{file}, one block per markdown cell; "
+            "format and rules: translations/README.md -->")
+
+# The image after a figure marker is drawn by tools/diagrams.py and written into the notebook as a
+# data URI: its bytes are not prose, so a redrawn figure does not make a translation stale.
+_FIGURE = re.compile(r"(<!-- figure: (?P<name>[a-z_]+) -->\n!\[[^\]]*\]\()(?P<src>[^)]*)(\))")
+
+
+# --------------------------------------------------------------------------- notebooks
+
+def english_notebooks() -> list[Path]:
+    """The course's English notebooks, ``notebooks/NN_*.ipynb``, in order."""
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def notebook_path(key: str) -> Path:
+    """The English notebook named by its two digits (``"05"``), its stem or its file name."""
+    key = Path(str(key)).name.removesuffix(".ipynb").removesuffix(".md")
+    found = [p for p in english_notebooks() if p.stem == key or (re.fullmatch(r"\d\d", key) and p.name[:2] == key)]
+    if len(found) != 1:
+        raise ValueError(f"no English notebook matches {key!r}; expected two digits such as '05' or a stem "
+                         f"such as '05_supervised_learning_and_evaluation'")
+    return found[0]
+
+
+def translation_path(notebook: Path | str, lang: str = "zh") -> Path:
+    """``translations/<lang>/<stem>.md`` for an English notebook."""
+    _check_lang(lang)
+    return TRANSLATIONS / lang / f"{Path(notebook).stem}.md"
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
+
+
+def read_notebook(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def markdown_cells(nb: dict) -> list[tuple[str, str]]:
+    """``(cell id, source)`` of every markdown cell, in order."""
+    cells = [(c["id"], "".join(c["source"])) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    ids = [cell_id for cell_id, _ in cells]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"markdown cells share an id: {duplicates}")
+    return cells
+
+
+def strip_figures(text: str, replacement: str = "") -> str:
+    """The markdown with the image after every ``<!-- figure: NAME -->`` marker replaced.
+
+    ``replacement`` may contain ``{name}``: the stub points the image at the Chinese SVG.
+    """
+    return _FIGURE.sub(lambda m: m.group(1) + replacement.format(name=m.group("name")) + m.group(4), text)
+
+
+def normalise(text: str) -> str:
+    """What a fingerprint covers: no figure image data, no trailing spaces, no trailing newlines."""
+    text = strip_figures(text)
+    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n")).rstrip("\n")
+
+
+def english_hash(source: str) -> str:
+    """First 12 hex digits of the SHA-256 of the normalised English markdown.
+
+    >>> english_hash("## Setup\\n") == english_hash("## Setup   ")
+    True
+    >>> english_hash("## Setup")
+    '0ecddf15e1af'
+    """
+    return hashlib.sha256(normalise(source).encode("utf-8")).hexdigest()[:12]
+
+
+# --------------------------------------------------------------------------- translation files
+
+@dataclass
+class Block:
+    """One block of a translation file: the cell it translates, the fingerprint, the Chinese."""
+
+    cell_id: str
+    en_hash: str
+    text: str
+
+    def untranslated(self) -> bool:
+        return self.text.lstrip().startswith(UNTRANSLATED)
+
+    def marked_changed(self) -> bool:
+        return CHANGED in self.text
+
+    def render(self) -> str:
+        return f"<!-- cell: {self.cell_id} | en: {self.en_hash} -->\n{self.text}\n"
+
+
+def parse(text: str, where: str = "translation") -> tuple[str, list[Block]]:
+    """The preamble (text before the first block) and the blocks of a translation file."""
+    text = text.replace("\r\n", "\n")
+    headers = list(HEADER.finditer(text))
+    preamble = text[:headers[0].start()] if headers else text
+    if preamble.strip() and not re.fullmatch(r"(\s*<!--.*?-->\s*)*", preamble, re.S):
+        raise ValueError(f"{where}: text before the first '<!-- cell: ID | en: HASH -->' line must be comments only")
+    blocks = []
+    for header, following in zip(headers, headers[1:] + [None]):
+        body = text[header.end():following.start() if following else len(text)]
+        blocks.append(Block(header.group("id"), header.group("hash"), body.strip("\n")))
+    ids = [b.cell_id for b in blocks]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"{where}: several blocks for the cell(s) {duplicates}")
+    return preamble.strip("\n"), blocks
+
+
+def read_translation(path: Path) -> list[Block]:
+    return parse(Path(path).read_text(encoding="utf-8"), where=str(_rel(path)))[1]
+
+
+def render(file: str, blocks: list[Block]) -> str:
+    """The text of a translation file: the preamble, then the blocks with a blank line between."""
+    return PREAMBLE.format(file=file) + "\n\n" + "\n".join(block.render() for block in blocks)
+
+
+def _comment(text: str) -> str:
+    """English inside an HTML comment: its own comment markers are defused so the comment stays one."""
+    return text.replace("<!--", "<!~~").replace("-->", "~~>")
+
+
+def _untranslated(source: str) -> str:
+    english = strip_figures(normalise(source), "../../docs/figures/zh/{name}.svg")
+    return f"{UNTRANSLATED}\n{english}"
+
+
+def updated_blocks(nb: dict, blocks: list[Block]) -> list[Block]:
+    """The blocks ``stub`` writes: one per English markdown cell in notebook order, then orphans."""
+    old = {b.cell_id: b for b in blocks}
+    cells = markdown_cells(nb)
+    new = []
+    for cell_id, source in cells:
+        fingerprint = english_hash(source)
+        block = old.get(cell_id)
+        if block is None or block.untranslated():
+            new.append(Block(cell_id, fingerprint, _untranslated(source)))
+        elif block.en_hash != fingerprint or block.marked_changed():
+            chinese = block.text.split(CHANGED, 1)[0].rstrip()
+            changed = f"{CHANGED}\n{_comment(strip_figures(normalise(source)))}\n-->"
+            new.append(Block(cell_id, fingerprint, f"{chinese}\n\n{changed}" if chinese else changed))
+        else:
+            new.append(block)
+    current = {cell_id for cell_id, _ in cells}
+    return new + [b for b in blocks if b.cell_id not in current]
+
+
+def stub(key: str, lang: str = "zh") -> Path:
+    """Create or update the translation file of one notebook; return its path."""
+    notebook = notebook_path(key)
+    path = translation_path(notebook, lang)
+    blocks = read_translation(path) if path.exists() else []
+    text = render(notebook.name, updated_blocks(read_notebook(notebook), blocks))
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- status
+
+@dataclass
+class Status:
+    """Where one notebook's translation stands; each list holds cell ids in notebook order."""
+
+    notebook: str
+    translated: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # English cells without a block
+    stale: list[str] = field(default_factory=list)  # the English changed since the block was written
+    untranslated: list[str] = field(default_factory=list)  # still the stub's English
+    orphaned: list[str] = field(default_factory=list)  # blocks for cells that no longer exist
+
+    @property
+    def complete(self) -> bool:
+        return not (self.missing or self.stale or self.untranslated or self.orphaned)
+
+    def problems(self) -> list[str]:
+        """One sentence per cell that keeps the translation from being complete."""
+        fix = f"run python tools/translate.py stub {self.notebook[:2]}, then edit {_rel(translation_path(self.notebook))}"
+        said = {"missing": "has no block", "stale": "changed in English since it was translated",
+                "untranslated": "is still marked <!-- untranslated -->",
+                "orphaned": "has a block but no longer exists in the English notebook (move its text, delete it)"}
+        return [f"{self.notebook}: cell {cell_id} {said[kind]}; {fix}"
+                for kind in said for cell_id in getattr(self, kind)]
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{len(getattr(self, kind))} {kind}" for kind in
+                           ("translated", "missing", "stale", "untranslated", "orphaned"))
+        return f"{self.notebook}: {counts}"
+
+
+def status(key: str, lang: str = "zh") -> Status:
+    """Compare a notebook's translation file with the English notebook."""
+    notebook = notebook_path(key)
+    path = translation_path(notebook, lang)
+    blocks = {b.cell_id: b for b in read_translation(path)} if path.exists() else {}
+    result = Status(notebook.stem)
+    cells = markdown_cells(read_notebook(notebook))
+    for cell_id, source in cells:
+        block = blocks.get(cell_id)
+        if block is None:
+            result.missing.append(cell_id)
+        elif block.untranslated():
+            result.untranslated.append(cell_id)
+        elif block.en_hash != english_hash(source) or block.marked_changed():
+            result.stale.append(cell_id)
+        else:
+            result.translated.append(cell_id)
+    current = {cell_id for cell_id, _ in cells}
+    result.orphaned = [cell_id for cell_id in blocks if cell_id not in current]
+    return result
+
+
+def translated_notebooks(lang: str = "zh") -> list[Path]:
+    """English notebooks that have a translation file."""
+    return [p for p in english_notebooks() if translation_path(p, lang).exists()]
+
+
+def _rel(path: Path) -> Path:
+    path = Path(path)
+    return path.relative_to(ROOT) if path.is_absolute() and path.is_relative_to(ROOT) else path
+
+
+# --------------------------------------------------------------------------- command line
+
+USAGE = """usage:
+  python tools/translate.py stub NN [NN ...]     create or update translations/zh/<stem>.md
+  python tools/translate.py status [NN ...]      translated / missing / stale / untranslated cells"""
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] not in ("stub", "status"):
+        print(USAGE)
+        return 2
+    command, keys = argv[0], [a for a in argv[1:] if not a.startswith("--")]
+    if command == "stub":
+        if not keys:
+            print("stub needs the notebooks to write, e.g. python tools/translate.py stub 05")
+            return 2
+        for key in keys:
+            path = stub(key)
+            print(f"{_rel(path)}: {status(key).summary().split(': ', 1)[1]}")
+        return 0
+    notebooks = [notebook_path(k) for k in keys] if keys else translated_notebooks()
+    if not notebooks:
+        print("no notebook has a translation yet: python tools/translate.py stub NN starts one")
+    for notebook in notebooks:
+        result = status(notebook.stem)
+        print(result.summary())
+        for kind in ("missing", "stale", "untranslated", "orphaned"):
+            if getattr(result, kind):
+                print(f"  {kind}: {' '.join(getattr(result, kind))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
