@@ -14,22 +14,37 @@ longer matches and the block is *stale*. ``translations/README.md`` tells transl
 
     python tools/translate.py stub 05        # create or update translations/zh/05_....md
     python tools/translate.py status [05]    # translated / missing / stale / untranslated cells
+    python tools/translate.py build [--check] [--allow-incomplete] [05]   # notebooks/zh/
 
 ``stub`` writes, for every English markdown cell without a block, the English text under the
 line ``<!-- untranslated -->`` (the translator replaces both); for a stale block it keeps the
 Chinese, moves the fingerprint to the new English, and puts the new English below the Chinese in
 a comment ``<!-- en (changed): ... -->``, which the translator deletes once the Chinese says the
 same again. Blocks whose cell no longer exists are kept, last, so their text can be reused.
+
+``build`` writes ``notebooks/zh/<same file name>`` for every notebook whose translation is complete:
+the executed English notebook with each markdown cell's source replaced by its Chinese (links
+adjusted for the deeper folder, figures drawn in Chinese, the Colab badge pointed at the Chinese
+notebook) and ``metadata["rec_course"]["language"] = "zh"``; everything else is byte for byte the
+English. ``translations/zh/pending.txt`` lists the notebooks whose Chinese edition is still to come.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import re
+import time
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+try:  # run as a module (tests, python -m tools.translate) or as a script (python tools/translate.py)
+    from tools import course, diagrams
+except ImportError:  # pragma: no cover
+    import course
+    import diagrams
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -221,13 +236,13 @@ class Status:
         return not (self.missing or self.stale or self.untranslated or self.orphaned)
 
     def problems(self) -> list[str]:
-        """One sentence per cell that keeps the translation from being complete."""
+        """One sentence per kind of problem, naming the cells, and the command that fixes it."""
         fix = f"run python tools/translate.py stub {self.notebook[:2]}, then edit {_rel(translation_path(self.notebook))}"
-        said = {"missing": "has no block", "stale": "changed in English since it was translated",
-                "untranslated": "is still marked <!-- untranslated -->",
-                "orphaned": "has a block but no longer exists in the English notebook (move its text, delete it)"}
-        return [f"{self.notebook}: cell {cell_id} {said[kind]}; {fix}"
-                for kind in said for cell_id in getattr(self, kind)]
+        said = {"missing": "have no block", "stale": "changed in English since they were translated",
+                "untranslated": "are still marked <!-- untranslated -->",
+                "orphaned": "have blocks but no longer exist in the English notebook (reuse their text, delete them)"}
+        return [f"{self.notebook}: cell(s) {', '.join(getattr(self, kind))} {said[kind]}; {fix}"
+                for kind in said if getattr(self, kind)]
 
     def summary(self) -> str:
         counts = ", ".join(f"{len(getattr(self, kind))} {kind}" for kind in
@@ -267,19 +282,221 @@ def _rel(path: Path) -> Path:
     return path.relative_to(ROOT) if path.is_absolute() and path.is_relative_to(ROOT) else path
 
 
+# --------------------------------------------------------------------------- the build
+
+OUTPUT = NOTEBOOKS  # the Chinese notebooks go to notebooks/<lang>/
+
+
+def output_path(notebook: Path | str, lang: str = "zh") -> Path:
+    """``notebooks/<lang>/<same file name>`` for an English notebook."""
+    _check_lang(lang)
+    return OUTPUT / lang / f"{Path(notebook).stem}.ipynb"
+
+
+def pending_path(lang: str = "zh") -> Path:
+    _check_lang(lang)
+    return TRANSLATIONS / lang / "pending.txt"
+
+
+def pending(lang: str = "zh") -> list[str]:
+    """Stems of the notebooks listed in ``translations/<lang>/pending.txt`` (``#`` starts a comment)."""
+    path = pending_path(lang)
+    if not path.exists():
+        return []
+    stems = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        entry = line.split("#", 1)[0].strip()
+        if entry:
+            try:
+                stems.append(notebook_path(entry).stem)
+            except ValueError as error:
+                raise ValueError(f"{_rel(path)}, line {number}: {error}") from None
+    return stems
+
+
+class IncompleteTranslation(ValueError):
+    """A translation that ``build`` may not use: a cell is missing, stale, untranslated or orphaned."""
+
+
+_ANCHOR = re.compile(r"""<a\s[^>]*?\b(?:id|name)=["']([^"']+)["']""")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_CODE = re.compile(r"(^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^(?P=fence)[ \t]*$|`+[^`\n]*`+)", re.M | re.S)
+_LINK_TARGETS = (
+    re.compile(r"(?P<pre>\]\(\s*)(?P<target>[^)\s]+)"),  # [text](target "title"), ![alt](target)
+    re.compile(r"(?P<pre>^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*)(?P<target>\S+)", re.M),  # [ref]: target
+    re.compile(r"""(?P<pre>\b(?:href|src)\s*=\s*["'])(?P<target>[^"']+)"""),  # <a href="target">
+)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What the build knows of the Chinese editions: which exist, and each one's HTML anchors."""
+
+    lang: str
+    anchors: dict  # file name of an English notebook with a Chinese edition -> its anchors
+
+    def has(self, file: str) -> bool:
+        return file in self.anchors
+
+
+def _course_urls(text: str, edition: Edition) -> str:
+    """Colab, GitHub and Binder links to a course notebook point at its Chinese edition, if there is one."""
+    slug, branch = re.escape(course.REPO_SLUG), re.escape(course.BRANCH)
+    prefixes = (rf"https://colab\.research\.google\.com/github/{slug}/blob/{branch}/notebooks/",
+                rf"https://github\.com/{slug}/blob/{branch}/notebooks/",
+                rf"https://mybinder\.org/v2/gh/{slug}/{branch}\?urlpath=lab/tree/notebooks/")
+
+    def replace(match):
+        file = match.group("file")
+        return match.group("prefix") + (f"{edition.lang}/" if edition.has(file) else "") + file
+
+    for prefix in prefixes:
+        text = re.sub(rf"(?P<prefix>{prefix})(?P<file>\d\d_[A-Za-z0-9_]+\.ipynb)", replace, text)
+    return text
+
+
+def relink(target: str, edition: Edition) -> str:
+    """A link target written relative to ``notebooks/``, as seen from ``notebooks/<lang>/``.
+
+    >>> edition = Edition("zh", {"00_intro.ipynb": {"setup"}})
+    >>> [relink(t, edition) for t in ("00_intro.ipynb#setup", "00_intro.ipynb#1.-The-question",
+    ...                               "05_x.ipynb", "../docs/glossary.md#k", "#top", "https://a.b/c.ipynb")]
+    ['00_intro.ipynb#setup', '../00_intro.ipynb#1.-The-question', '../05_x.ipynb', '../../docs/glossary.md#k', '#top', 'https://a.b/c.ipynb']
+    """
+    if target.startswith(("#", "/")) or _SCHEME.match(target):
+        return target
+    path, hash_, fragment = target.partition("#")
+    if not path:
+        return target
+    resolved = posixpath.normpath(posixpath.join("notebooks", path))
+    folder, name = posixpath.split(resolved)
+    if folder == "notebooks" and edition.has(name) and (not fragment or fragment in edition.anchors[name]):
+        return name + hash_ + fragment
+    return posixpath.relpath(resolved, f"notebooks/{edition.lang}") + hash_ + fragment
+
+
+def localise(markdown: str, edition: Edition) -> str:
+    """A translated cell as the Chinese notebook shows it: figures in Chinese, links from notebooks/<lang>/."""
+    markdown = diagrams.refresh_markdown(markdown, edition.lang)
+    pieces, last = [], 0
+    for code in _CODE.finditer(markdown):  # links inside code are text, not links
+        pieces.append((markdown[last:code.start()], True))
+        pieces.append((code.group(0), False))
+        last = code.end()
+    pieces.append((markdown[last:], True))
+    out = []
+    for piece, is_prose in pieces:
+        if is_prose:
+            for pattern in _LINK_TARGETS:
+                piece = pattern.sub(lambda m: m.group("pre") + relink(m.group("target"), edition), piece)
+            piece = _course_urls(piece, edition)
+        out.append(piece)
+    return "".join(out)
+
+
+def chinese_cells(notebook: Path, lang: str = "zh", allow_incomplete: bool = False) -> dict[str, str]:
+    """Cell id -> the Chinese markdown of every markdown cell of one notebook.
+
+    Raises :class:`IncompleteTranslation`, naming the notebook and the cells, unless the
+    translation is complete; with ``allow_incomplete`` (for looking at work in progress), a cell
+    without a current translation shows the Chinese it has, or else the English.
+    """
+    result = status(notebook.stem, lang)
+    if not result.complete and not allow_incomplete:
+        raise IncompleteTranslation("the translation is not complete:\n  " + "\n  ".join(result.problems()))
+    path = translation_path(notebook, lang)
+    blocks = {b.cell_id: b for b in read_translation(path)} if path.exists() else {}
+    cells = {}
+    for cell_id, source in markdown_cells(read_notebook(notebook)):
+        block = blocks.get(cell_id)
+        chinese = block.text.split(CHANGED, 1)[0].rstrip() if block and not block.untranslated() else ""
+        cells[cell_id] = chinese or source
+    return cells
+
+
+def editions(lang: str = "zh", allow_incomplete: bool = False) -> Edition:
+    """The notebooks that get a Chinese edition: complete translations (or all, with ``allow_incomplete``)."""
+    anchors = {}
+    for notebook in translated_notebooks(lang):
+        if allow_incomplete or status(notebook.stem, lang).complete:
+            text = translation_path(notebook, lang).read_text(encoding="utf-8")
+            anchors[notebook.name] = set(_ANCHOR.findall(text))
+    return Edition(lang, anchors)
+
+
+def build_notebook(notebook: Path, lang: str = "zh", edition: Edition | None = None,
+                   allow_incomplete: bool = False) -> str:
+    """The text of ``notebooks/<lang>/<file>``: the English notebook with its markdown in ``lang``."""
+    edition = editions(lang, allow_incomplete) if edition is None else edition
+    chinese = chinese_cells(notebook, lang, allow_incomplete)
+    nb = read_notebook(notebook)
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = localise(chinese[cell["id"]], edition).splitlines(keepends=True)
+    nb["metadata"]["rec_course"] = {"language": lang, "source": f"notebooks/{notebook.name}",
+                                    "translation": str(_rel(translation_path(notebook, lang)).as_posix())}
+    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def build(keys=(), lang: str = "zh", check: bool = False, allow_incomplete: bool = False) -> list[str]:
+    """Write (or, with ``check``, compare) the Chinese notebooks; return what was (or is) out of date.
+
+    Without ``keys``, every notebook with a translation file is built, and a Chinese notebook
+    without a complete translation is deleted (reported, with ``check``). A notebook listed as
+    pending whose translation is incomplete is skipped; any other incomplete translation raises
+    :class:`IncompleteTranslation`.
+    """
+    edition = editions(lang, allow_incomplete)
+    targets = [notebook_path(k) for k in keys] if keys else translated_notebooks(lang)
+    waiting = set(pending(lang))
+    changed, problems = [], []
+    for notebook in targets:
+        if not edition.has(notebook.name):
+            if notebook.stem in waiting and not keys:
+                continue  # work in progress on a pending notebook
+            problems.extend(status(notebook.stem, lang).problems() or [f"{notebook.stem}: no translation file; "
+                                                                      f"run python tools/translate.py stub {notebook.stem[:2]}"])
+            continue
+        path = output_path(notebook, lang)
+        text = build_notebook(notebook, lang, edition, allow_incomplete)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            changed.append(f"{_rel(path)}: " + ("missing" if not path.exists() else "differs from a fresh build"))
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+    if problems:
+        raise IncompleteTranslation("cannot build (use --allow-incomplete only to look at work in progress):\n  "
+                                    + "\n  ".join(problems))
+    if not keys:
+        wanted = {output_path(name, lang).name for name in edition.anchors}
+        for path in sorted((OUTPUT / lang).glob("*.ipynb")):
+            if path.name not in wanted:
+                changed.append(f"{_rel(path)}: has no complete translation (delete it)")
+                if not check:
+                    path.unlink()
+    return changed
+
+
 # --------------------------------------------------------------------------- command line
 
 USAGE = """usage:
   python tools/translate.py stub NN [NN ...]     create or update translations/zh/<stem>.md
-  python tools/translate.py status [NN ...]      translated / missing / stale / untranslated cells"""
+  python tools/translate.py status [NN ...]      translated / missing / stale / untranslated cells
+  python tools/translate.py build [NN ...] [--check] [--allow-incomplete]
+                                                 regenerate notebooks/zh/ (--check: report only)"""
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] not in ("stub", "status"):
+    if not argv or argv[0] not in ("stub", "status", "build"):
         print(USAGE)
         return 2
     command, keys = argv[0], [a for a in argv[1:] if not a.startswith("--")]
+    options = {a for a in argv[1:] if a.startswith("--")}
+    unknown = options - {"--check", "--allow-incomplete"}
+    if unknown or (options and command != "build"):
+        print(f"unknown option(s) {sorted(options)} for {command}\n{USAGE}")
+        return 2
     if command == "stub":
         if not keys:
             print("stub needs the notebooks to write, e.g. python tools/translate.py stub 05")
@@ -287,6 +504,23 @@ def main(argv=None) -> int:
         for key in keys:
             path = stub(key)
             print(f"{_rel(path)}: {status(key).summary().split(': ', 1)[1]}")
+        return 0
+    if command == "build":
+        check = "--check" in options
+        started = time.perf_counter()
+        try:
+            changed = build(keys, check=check, allow_incomplete="--allow-incomplete" in options)
+        except IncompleteTranslation as error:
+            print(error)
+            return 1
+        seconds = time.perf_counter() - started
+        built = len(editions(allow_incomplete="--allow-incomplete" in options).anchors)
+        if check:
+            print("the Chinese notebooks are up to date" if not changed else
+                  "out of date (run python tools/translate.py build):\n  " + "\n  ".join(changed))
+            return 1 if changed else 0
+        print("\n".join(changed) if changed else "the Chinese notebooks were up to date")
+        print(f"{built} Chinese notebook(s) with a complete translation; {len(pending())} pending; {seconds:.1f} s")
         return 0
     notebooks = [notebook_path(k) for k in keys] if keys else translated_notebooks()
     if not notebooks:
