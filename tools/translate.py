@@ -520,7 +520,7 @@ def main(argv=None) -> int:
                   "out of date (run python tools/translate.py build):\n  " + "\n  ".join(changed))
             return 1 if changed else 0
         print("\n".join(changed) if changed else "the Chinese notebooks were up to date")
-        print(f"{built} Chinese notebook(s) with a complete translation; {len(pending())} pending; {seconds:.1f} s")
+        print(f"{built} Chinese notebook(s) with a complete translation; {len(pending())} pending; {seconds:.2f} s")
         return 0
     notebooks = [notebook_path(k) for k in keys] if keys else translated_notebooks()
     if not notebooks:
@@ -531,6 +531,10 @@ def main(argv=None) -> int:
         for kind in ("missing", "stale", "untranslated", "orphaned"):
             if getattr(result, kind):
                 print(f"  {kind}: {' '.join(getattr(result, kind))}")
+    if not keys:
+        waiting = pending()
+        print(f"{len(waiting)} notebook(s) pending in {_rel(pending_path())}"
+              + (f": {' '.join(stem[:2] for stem in waiting)}" if waiting else ""))
     return 0
 
 

@@ -1,0 +1,317 @@
+"""The Chinese edition (tools/translate.py): translations complete and current, notebooks/zh/ a fresh build, terms from the glossary."""
+
+import base64
+import doctest
+import fnmatch
+import json
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+from tools import course, diagrams
+from tools import glossary as tools_glossary
+from tools import translate as tr
+from tools.glossary import terms_missing_in_translation, terms_named
+
+ROOT = Path(__file__).resolve().parents[1]
+LANG = "zh"
+PENDING = tr.pending(LANG)
+# Translations that must be complete: every translation file of a notebook not listed as pending
+# (a pending notebook's file is work in progress).
+FINISHED = [p for p in tr.translated_notebooks(LANG) if p.stem not in PENDING]
+BUILT = sorted((ROOT / "notebooks" / LANG).glob("*.ipynb"))
+
+
+def _ids(paths):
+    return [p.name[:2] for p in paths]
+
+
+# --------------------------------------------------------------------------- the committed translations
+
+@pytest.mark.parametrize("kind", ["missing", "stale", "untranslated", "orphaned"])
+@pytest.mark.parametrize("notebook", FINISHED, ids=_ids(FINISHED))
+def test_translation_is_complete_and_current(notebook, kind):
+    """Every English markdown cell has a block (missing), translating its current text (stale),
+    in Chinese (untranslated), and no block is left for a cell that is gone (orphaned)."""
+    result = tr.status(notebook.stem, LANG)
+    cells = getattr(result, kind)
+    assert not cells, "\n".join(result.problems())
+
+
+def test_committed_chinese_notebooks_equal_a_fresh_build():
+    stale = tr.build(lang=LANG, check=True)
+    assert not stale, "run python tools/translate.py build:\n" + "\n".join(stale)
+
+
+def test_every_english_notebook_has_a_chinese_edition_or_is_listed_as_pending():
+    built = {p.stem for p in BUILT}
+    english = [p.stem for p in tr.english_notebooks()]
+    neither = [stem for stem in english if stem not in built and stem not in PENDING]
+    assert not neither, (f"no Chinese edition and not in {tr.pending_path(LANG).relative_to(ROOT)}: {neither} "
+                         "(python tools/translate.py stub NN, translate, build)")
+    assert len(set(PENDING)) == len(PENDING), "a notebook is listed twice as pending"
+    if PENDING:
+        warnings.warn(f"Chinese edition: {len(english) - len(PENDING)} of {len(english)} notebooks done, "
+                      f"{len(PENDING)} pending ({', '.join(stem[:2] for stem in PENDING)})", UserWarning)
+
+
+@pytest.mark.parametrize("stem", PENDING, ids=[s[:2] for s in PENDING])
+def test_a_pending_notebook_is_not_already_translated(stem):
+    assert not (tr.translation_path(stem, LANG).exists() and tr.status(stem, LANG).complete), (
+        f"{stem}'s translation is complete: remove it from {tr.pending_path(LANG).relative_to(ROOT)} "
+        "and run python tools/translate.py build")
+    assert not tr.output_path(stem, LANG).exists(), f"{stem} is listed as pending but has a Chinese notebook"
+
+
+@pytest.mark.parametrize("notebook", FINISHED, ids=_ids(FINISHED))
+def test_translation_uses_the_glossary_terms(notebook):
+    """Each glossary term an English cell names appears in its Chinese as the glossary writes it."""
+    chinese = {block.cell_id: block.text for block in tr.read_translation(tr.translation_path(notebook, LANG))}
+    problems = [f"{notebook.stem}, cell {cell_id}: {problem}"
+                for cell_id, english in tr.markdown_cells(tr.read_notebook(notebook))
+                for problem in terms_missing_in_translation(english, chinese.get(cell_id, ""))]
+    assert not problems, ("terms not written as rec_utils/glossary.csv gives them (its Chinese; the English for "
+                          "zh_usage=keep-english):\n" + "\n".join(problems))
+
+
+def test_the_checks_cover_terms():
+    """The glossary check is not vacuous: the finished translations name terms it checked."""
+    checked = sum(len(terms_named(english)) for notebook in FINISHED
+                  for _, english in tr.markdown_cells(tr.read_notebook(notebook)))
+    assert not FINISHED or checked > 0
+
+
+# --------------------------------------------------------------------------- the built notebooks
+
+def _markdown(path):
+    return [(c["id"], "".join(c["source"])) for c in tr.read_notebook(path)["cells"] if c["cell_type"] == "markdown"]
+
+
+@pytest.mark.parametrize("path", BUILT, ids=_ids(BUILT))
+def test_chinese_notebook_is_the_english_one_with_chinese_markdown(path):
+    english = tr.read_notebook(ROOT / "notebooks" / path.name)
+    chinese = tr.read_notebook(path)
+    assert chinese["metadata"].pop("rec_course")["language"] == LANG
+    assert chinese["metadata"] == english["metadata"]
+    assert len(chinese["cells"]) == len(english["cells"])
+    for zh, en in zip(chinese["cells"], english["cells"]):
+        if en["cell_type"] == "markdown":
+            assert {k: v for k, v in zh.items() if k != "source"} == {k: v for k, v in en.items() if k != "source"}
+            assert re.search(r"[\u4e00-\u9fff]", "".join(zh["source"])), f"{path.name}, cell {en['id']}: no Chinese"
+        else:
+            assert zh == en, f"{path.name}, cell {en['id']}: code cells and outputs come from the English notebook"
+
+
+@pytest.mark.parametrize("path", BUILT, ids=_ids(BUILT))
+def test_chinese_notebook_links_resolve(path):
+    """Relative links and images point at files that exist, seen from notebooks/zh/."""
+    broken = []
+    for cell_id, text in _markdown(path):
+        text = re.sub(r"`[^`\n]*`", "", text)
+        for target in re.findall(r"\]\(\s*([^)\s]+)", text) + re.findall(r"""(?:href|src)=["']([^"']+)""", text):
+            if target.startswith(("#", "data:")) or re.match(r"^[a-z][a-z0-9+.-]*:", target):
+                continue
+            if not (path.parent / target.split("#")[0]).exists():
+                broken.append(f"cell {cell_id}: {target}")
+    assert not broken, f"{path.name}: broken links\n" + "\n".join(broken)
+
+
+@pytest.mark.parametrize("path", BUILT, ids=_ids(BUILT))
+def test_chinese_notebook_shows_the_chinese_figures_and_opens_itself_in_colab(path):
+    for cell_id, text in _markdown(path):
+        for name in diagrams.markers_in(text):
+            src = text.split(f"<!-- figure: {name} -->", 1)[1].split("](", 1)[1].split(")", 1)[0]
+            assert base64.b64decode(src.split(",", 1)[1]).decode() == diagrams.render(name, LANG), (
+                f"{path.name}, cell {cell_id}: figure {name} is not the Chinese drawing")
+    head = _markdown(path)[0][1]
+    assert course.colab_url(f"{LANG}/{path.name}") in head
+    assert course.colab_url(path.name) not in head
+
+
+def test_nbval_does_not_collect_the_chinese_notebooks(request):
+    """Their code is the English notebooks' code: the English ones are executed, these are only checked."""
+    root_conftest = next(plugin for plugin in request.config.pluginmanager.get_plugins()
+                         if getattr(plugin, "__file__", None) == str(ROOT / "conftest.py"))
+    assert any(fnmatch.fnmatch(f"notebooks/{LANG}/00_x.ipynb", pattern)
+               for pattern in getattr(root_conftest, "collect_ignore_glob", []))
+
+
+# --------------------------------------------------------------------------- the tool, on a toy course
+
+TITLE = ("**Notebook 00 – Toy**\n\n_A toy._\n\n"
+         f'<a href="{course.colab_url("00_toy.ipynb")}" target="_parent">'
+         '<img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>')
+BODY = ("## 1. Links\n\nSee [notebook 01](01_next.ipynb), [its setup](01_next.ipynb#setup), "
+        "[the glossary](../docs/glossary.md#c) and [here](#top), `[code](05_x.ipynb)`.\n\n"
+        "<!-- figure: pipeline -->\n![The pipeline](data:image/svg+xml;base64,AAAA)\n")
+
+
+def _cell(cell_id, kind, source):
+    cell = {"cell_type": kind, "id": cell_id, "metadata": {}, "source": source.splitlines(keepends=True)}
+    if kind == "code":
+        cell.update(execution_count=1, outputs=[{"name": "stdout", "output_type": "stream", "text": ["42\n"]}])
+    return cell
+
+
+def _notebook(*cells):
+    return {"cells": list(cells), "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    """A course with two notebooks, its own translations/ and notebooks/zh/."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "glossary.md").write_text("# g\n", encoding="utf-8")
+    for name, cells in {"00_toy": [_cell("t", "markdown", TITLE), _cell("c", "code", "print(42)"),
+                                   _cell("b", "markdown", BODY)],
+                        "01_next": [_cell("n", "markdown", "**Notebook 01**"), _cell("s", "markdown", "## Setup")]}.items():
+        (notebooks / f"{name}.ipynb").write_text(json.dumps(_notebook(*cells), indent=1) + "\n", encoding="utf-8")
+    for name, value in {"ROOT": tmp_path, "NOTEBOOKS": notebooks, "OUTPUT": notebooks,
+                        "TRANSLATIONS": tmp_path / "translations"}.items():
+        monkeypatch.setattr(tr, name, value)
+    return tmp_path
+
+
+def _translate(key, texts):
+    path = tr.translation_path(tr.notebook_path(key))
+    _, blocks = tr.parse(path.read_text(encoding="utf-8"))
+    for block in blocks:
+        block.text = texts.get(block.cell_id, block.text)
+    path.write_text(tr.render(tr.notebook_path(key).name, blocks), encoding="utf-8")
+
+
+ZH_TITLE = TITLE.replace("**Notebook 00 – Toy**\n\n_A toy._", "**笔记本 00 – 玩具**\n\n_一个玩具。_")
+ZH_BODY = BODY.replace("## 1. Links\n\nSee", "## 1. 链接\n\n参见").replace("The pipeline", "流水线")
+
+
+def test_stub_writes_every_markdown_cell_in_order_and_is_deterministic(toy):
+    path = tr.stub("00")
+    text = path.read_text(encoding="utf-8")
+    assert [m.group("id") for m in tr.HEADER.finditer(text)] == ["t", "b"]  # markdown only, notebook order
+    assert text.count(tr.UNTRANSLATED) == 2 and "**Notebook 00 – Toy**" in text
+    assert "base64" not in text and "../../docs/figures/zh/pipeline.svg" in text
+    assert tr.stub("00").read_text(encoding="utf-8") == text
+    result = tr.status("00")
+    assert (result.untranslated, result.complete) == (["t", "b"], False)
+
+
+def test_a_changed_english_cell_is_stale_and_stub_keeps_the_chinese(toy):
+    tr.stub("00")
+    _translate("00", {"t": ZH_TITLE, "b": ZH_BODY})
+    assert tr.status("00").complete
+    notebook = tr.notebook_path("00")
+    nb = tr.read_notebook(notebook)
+    nb["cells"][2]["source"] = [BODY.replace("See", "Read")]
+    nb["cells"].insert(1, _cell("new", "markdown", "A new cell -->"))
+    notebook.write_text(json.dumps(nb), encoding="utf-8")
+    result = tr.status("00")
+    assert (result.stale, result.missing) == (["b"], ["new"])
+    assert any("cell(s) b changed in English" in p and "translate.py stub 00" in p for p in result.problems())
+    text = tr.stub("00").read_text(encoding="utf-8")
+    block = {b.cell_id: b for b in tr.parse(text)[1]}["b"]
+    assert block.text.startswith("## 1. 链接") and "<!-- en (changed):\n## 1. Links\n\nRead" in block.text
+    assert "A new cell ~~>" not in text and "A new cell -->" in text  # untranslated: the English as it is
+    assert tr.status("00").stale == ["b"], "still stale until the comment is deleted"
+    block.text = block.text.split(tr.CHANGED)[0].rstrip()
+    blocks = [b if b.cell_id != "b" else block for b in tr.parse(text)[1]]
+    tr.translation_path(notebook).write_text(tr.render(notebook.name, blocks), encoding="utf-8")
+    assert tr.status("00").stale == [] and tr.status("00").untranslated == ["new"]
+
+
+def test_blocks_of_deleted_cells_are_kept_last_and_reported(toy):
+    tr.stub("00")
+    _translate("00", {"t": ZH_TITLE, "b": ZH_BODY})
+    path = tr.translation_path(tr.notebook_path("00"))
+    path.write_text(path.read_text(encoding="utf-8").replace("<!-- cell: t |", "<!-- cell: gone |"), encoding="utf-8")
+    assert tr.status("00").orphaned == ["gone"]
+    text = tr.stub("00").read_text(encoding="utf-8")
+    assert [m.group("id") for m in tr.HEADER.finditer(text)] == ["t", "b", "gone"]
+
+
+def test_build_replaces_markdown_only_and_rewrites_links_figures_and_badge(toy):
+    tr.stub("00")
+    _translate("00", {"t": ZH_TITLE, "b": ZH_BODY})
+    assert tr.build() == ["notebooks/zh/00_toy.ipynb: missing"]
+    text = (toy / "notebooks" / "zh" / "00_toy.ipynb").read_text(encoding="utf-8")
+    assert text.endswith("}\n") and tr.build(check=True) == []
+    nb, english = json.loads(text), tr.read_notebook(tr.notebook_path("00"))
+    assert nb["cells"][1] == english["cells"][1] and nb["metadata"]["rec_course"]["language"] == "zh"
+    body = "".join(nb["cells"][2]["source"])
+    assert "[notebook 01](../01_next.ipynb)" in body  # no Chinese edition of 01: the English one
+    assert "[its setup](../01_next.ipynb#setup)" in body
+    assert "[the glossary](../../docs/glossary.md#c)" in body and "[here](#top)" in body
+    assert "`[code](05_x.ipynb)`" in body  # code is left alone
+    assert diagrams.data_uri(diagrams.render("pipeline", "zh")) in body and "![流水线](" in body
+    assert course.colab_url("zh/00_toy.ipynb") in "".join(nb["cells"][0]["source"])
+
+
+def test_links_go_to_a_chinese_edition_once_it_exists_with_the_anchor(toy):
+    for key, texts in {"00": {"t": ZH_TITLE, "b": ZH_BODY},
+                       "01": {"n": "**笔记本 01**", "s": '<a id="setup"></a>\n## 设置'}}.items():
+        tr.stub(key)
+        _translate(key, texts)
+    tr.build()
+    body = "".join(tr.read_notebook(toy / "notebooks" / "zh" / "00_toy.ipynb")["cells"][2]["source"])
+    assert "[notebook 01](01_next.ipynb)" in body and "[its setup](01_next.ipynb#setup)" in body
+
+
+def test_build_refuses_an_incomplete_translation_naming_the_cells(toy):
+    tr.stub("00")
+    _translate("00", {"t": ZH_TITLE})
+    with pytest.raises(tr.IncompleteTranslation, match=r"00_toy: cell\(s\) b are still marked <!-- untranslated -->"):
+        tr.build()
+    assert tr.build(allow_incomplete=True) == ["notebooks/zh/00_toy.ipynb: missing"]
+    with pytest.raises(tr.IncompleteTranslation):
+        tr.build(check=True)
+    tr.pending_path().write_text("00\n", encoding="utf-8")  # work in progress: not built, and not to be committed
+    assert tr.build(check=True) == ["notebooks/zh/00_toy.ipynb: has no complete translation (delete it)"]
+    tr.build()
+    assert not (toy / "notebooks" / "zh" / "00_toy.ipynb").exists()
+
+
+def test_pending_work_in_progress_is_skipped_and_listed_names_must_exist(toy):
+    tr.stub("00")
+    tr.pending_path().write_text("# comment\n00  # in progress\n", encoding="utf-8")
+    assert tr.pending() == ["00_toy"] and tr.build() == []
+    tr.pending_path().write_text("07\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="pending.txt, line 1: no English notebook matches '07'"):
+        tr.pending()
+
+
+def test_translation_files_are_checked_when_read():
+    with pytest.raises(ValueError, match="several blocks"):
+        tr.parse("<!-- cell: a | en: 0123456789ab -->\n甲\n<!-- cell: a | en: 0123456789ab -->\n乙\n")
+    with pytest.raises(ValueError, match="comments only"):
+        tr.parse("stray text\n<!-- cell: a | en: 0123456789ab -->\n甲\n")
+    with pytest.raises(ValueError, match="no English notebook matches"):
+        tr.notebook_path("99")
+    with pytest.raises(ValueError, match="unknown language"):
+        tr.translation_path("00_x", "fr")
+
+
+def test_fingerprint_ignores_trailing_space_and_figure_data():
+    text = "Intro.  \n<!-- figure: pipeline -->\n![alt](data:image/svg+xml;base64,AAAA)\n\n"
+    assert tr.english_hash(text) == tr.english_hash("Intro.\n<!-- figure: pipeline -->\n![alt](other)")
+    assert tr.english_hash(text) != tr.english_hash("Intro!\n<!-- figure: pipeline -->\n![alt]()")
+    assert re.fullmatch(r"[0-9a-f]{12}", tr.english_hash(text))
+
+
+@pytest.mark.parametrize("module", [tr, tools_glossary], ids=["translate", "glossary"])
+def test_tool_examples_run(module):
+    """The docstring examples of the tools (pytest collects doctests under rec_utils/ only)."""
+    assert doctest.testmod(module).failed == 0
+
+
+def test_the_glossary_check_catches_a_wrong_term_and_accepts_english_where_marked():
+    assert terms_missing_in_translation("Collaborative filtering and the **cold start** (冷启动).",
+                                        "协作过滤与冷启动。") == [
+        "'collaborative filtering' (as collaborative filtering): expected 协同过滤"]
+    assert terms_missing_in_translation("A softmax, then dropout.", "先做 softmax，再做 dropout。") == []
+    assert terms_missing_in_translation("In quick mode the value is 3.", "快速模式下取值为 3。") == []  # marked-only
+    assert terms_missing_in_translation('Zhai et al., "Actions Speak Louder than Words".',
+                                        "Zhai 等人的 “Actions Speak Louder than Words”。") == []  # a title
+    assert terms_missing_in_translation("Precision@10 and PCA.", "Precision@10 与 PCA。") == []
