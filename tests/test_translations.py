@@ -315,3 +315,106 @@ def test_the_glossary_check_catches_a_wrong_term_and_accepts_english_where_marke
     assert terms_missing_in_translation('Zhai et al., "Actions Speak Louder than Words".',
                                         "Zhai 等人的 “Actions Speak Louder than Words”。") == []  # a title
     assert terms_missing_in_translation("Precision@10 and PCA.", "Precision@10 与 PCA。") == []
+
+
+# --------------------------------------------------------------------------- the instructor guide (and other documents)
+
+DOCUMENTS = list(tr.DOCUMENTS)
+# Glossary terms a document uses in another sense: the guide's "session" is a class meeting (一次课),
+# not a user's browsing session (会话).
+HOMONYMS = {"docs/instructor_guide.md": {"session"}}
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
+
+
+@pytest.mark.parametrize("kind", ["missing", "stale", "untranslated", "orphaned"])
+@pytest.mark.parametrize("doc", DOCUMENTS)
+def test_document_translation_is_complete_and_current(doc, kind):
+    """A document is never pending: every block of the English has current Chinese."""
+    result = tr.document_status(doc, LANG)
+    assert not getattr(result, kind), "\n".join(result.problems())
+
+
+def test_committed_documents_equal_a_fresh_build():
+    stale = tr.build_documents(lang=LANG, check=True)
+    assert not stale, "run python tools/translate.py build:\n" + "\n".join(stale)
+
+
+def _document_pairs(doc):
+    chinese = {b.cell_id: b.text for b in tr.read_translation(tr.document_translation_path(doc, LANG))}
+    return [(key, english, chinese.get(key, "")) for key, english in tr._document_english(doc)]
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS)
+def test_document_uses_the_glossary_terms(doc):
+    skip = HOMONYMS.get(doc, set())
+    problems = [f"{doc}, block {key}: {problem}" for key, english, chinese in _document_pairs(doc)
+                for problem in terms_missing_in_translation(english, chinese)
+                if problem.split("'")[1] not in skip]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS)
+def test_document_states_the_same_numbers_and_code(doc):
+    """Each block's Chinese has the numbers and the code spans of its English, and no others."""
+    problems = []
+    for key, english, chinese in _document_pairs(doc):
+        for what, pattern in (("numbers", _NUMBER), ("code", _CODE_SPAN)):
+            en, zh = set(pattern.findall(english)), set(pattern.findall(chinese))
+            if en != zh:
+                problems.append(f"{doc}, block {key}: {what} only in the English {sorted(en - zh)}, "
+                                f"only in the Chinese {sorted(zh - en)}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS)
+def test_document_links_resolve(doc):
+    path = tr.document_output_path(doc, LANG)
+    text = re.sub(r"`[^`\n]*`", "", path.read_text(encoding="utf-8"))
+    broken = [t for t in re.findall(r"\]\(\s*([^)\s]+)", text)
+              if not re.match(r"^[a-z][a-z0-9+.-]*:|#", t) and not (path.parent / t.split("#")[0]).exists()]
+    assert not broken, f"{path.name}: broken links {broken}"
+    assert f"]({Path(doc).name})" in text, "the Chinese document links to its English original"
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS)
+def test_document_blocks_cover_the_english_exactly(doc):
+    """Put back together with the English's own separators, the blocks are the English document."""
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    layout = tr._document_layout(text)
+    assert "".join(separator + source for _, source, separator in layout) + "\n" == text
+    keys = [key for key, _, _ in layout]
+    assert len(keys) == len(set(keys)) and len(keys) > 10
+
+
+@pytest.fixture
+def toy_document(toy, monkeypatch):
+    (toy / "docs" / "guide.md").write_text("# Guide\n\nIntro, 2 sessions.\n\n## Grading\n\n- Run `grade 05`.\n"
+                                           "- Read the CSV.\n", encoding="utf-8")
+    monkeypatch.setattr(tr, "DOCUMENTS", ("docs/guide.md",))
+    return toy
+
+
+def test_a_document_is_stubbed_built_and_goes_stale_when_the_english_changes(toy_document):
+    path = tr.stub("docs/guide.md")
+    assert path == toy_document / "translations" / "zh" / "docs" / "guide.md"
+    assert tr.document_status("guide").untranslated == ["guide", "guide.1", "grading", "grading.1", "grading.2"]
+    with pytest.raises(tr.IncompleteTranslation, match=r"docs/guide.md: cell\(s\) guide, guide.1, .* untranslated"):
+        tr.build_documents()
+    texts = {"guide": "# 指南", "guide.1": "简介，2 次课。", "grading": "## 批改",
+             "grading.1": "- 运行 `grade 05`。", "grading.2": "- 阅读 CSV。"}
+    _, blocks = tr.parse(path.read_text(encoding="utf-8"))
+    for block in blocks:
+        block.text = texts[block.cell_id]
+    path.write_text(tr.render("docs/guide.md", blocks), encoding="utf-8")
+    assert tr.document_status("guide").complete
+    assert tr.build_documents() == ["docs/guide.zh.md: missing"] and tr.build_documents(check=True) == []
+    built = (toy_document / "docs" / "guide.zh.md").read_text(encoding="utf-8")
+    assert built.endswith("# 指南\n\n简介，2 次课。\n\n## 批改\n\n- 运行 `grade 05`。\n- 阅读 CSV。\n")  # the English layout
+    english = toy_document / "docs" / "guide.md"
+    english.write_text(english.read_text(encoding="utf-8").replace("grade 05", "grade 06"), encoding="utf-8")
+    assert tr.document_status("guide").stale == ["grading.1"]
+    with pytest.raises(tr.IncompleteTranslation, match="grading.1 changed in English"):
+        tr.build_documents(check=True)
+    text = tr.stub("guide").read_text(encoding="utf-8")
+    assert "- 运行 `grade 05`。\n\n<!-- en (changed):\n- Run `grade 06`." in text

@@ -188,8 +188,11 @@ def _untranslated(source: str) -> str:
 
 def updated_blocks(nb: dict, blocks: list[Block]) -> list[Block]:
     """The blocks ``stub`` writes: one per English markdown cell in notebook order, then orphans."""
+    return _updated(markdown_cells(nb), blocks)
+
+
+def _updated(cells: list[tuple[str, str]], blocks: list[Block]) -> list[Block]:
     old = {b.cell_id: b for b in blocks}
-    cells = markdown_cells(nb)
     new = []
     for cell_id, source in cells:
         fingerprint = english_hash(source)
@@ -207,7 +210,9 @@ def updated_blocks(nb: dict, blocks: list[Block]) -> list[Block]:
 
 
 def stub(key: str, lang: str = "zh") -> Path:
-    """Create or update the translation file of one notebook; return its path."""
+    """Create or update the translation file of one notebook (or document); return its path."""
+    if is_document(key):
+        return document_stub(key, lang)
     notebook = notebook_path(key)
     path = translation_path(notebook, lang)
     blocks = read_translation(path) if path.exists() else []
@@ -230,6 +235,8 @@ class Status:
     stale: list[str] = field(default_factory=list)  # the English changed since the block was written
     untranslated: list[str] = field(default_factory=list)  # still the stub's English
     orphaned: list[str] = field(default_factory=list)  # blocks for cells that no longer exist
+    key: str = ""  # what ``stub`` takes (a notebook's two digits, or a document's path)
+    file: str = ""  # the translation file
 
     @property
     def complete(self) -> bool:
@@ -237,7 +244,9 @@ class Status:
 
     def problems(self) -> list[str]:
         """One sentence per kind of problem, naming the cells, and the command that fixes it."""
-        fix = f"run python tools/translate.py stub {self.notebook[:2]}, then edit {_rel(translation_path(self.notebook))}"
+        key = self.key or self.notebook[:2]
+        file = self.file or _rel(translation_path(self.notebook))
+        fix = f"run python tools/translate.py stub {key}, then edit {file}"
         said = {"missing": "have no block", "stale": "changed in English since they were translated",
                 "untranslated": "are still marked <!-- untranslated -->",
                 "orphaned": "have blocks but no longer exist in the English notebook (reuse their text, delete them)"}
@@ -252,11 +261,16 @@ class Status:
 
 def status(key: str, lang: str = "zh") -> Status:
     """Compare a notebook's translation file with the English notebook."""
+    if is_document(key):
+        return document_status(key, lang)
     notebook = notebook_path(key)
     path = translation_path(notebook, lang)
+    return _compare(Status(notebook.stem), markdown_cells(read_notebook(notebook)), path)
+
+
+def _compare(result: Status, cells: list[tuple[str, str]], path: Path) -> Status:
+    """Fill ``result`` by comparing the English ``cells`` with the translation file at ``path``."""
     blocks = {b.cell_id: b for b in read_translation(path)} if path.exists() else {}
-    result = Status(notebook.stem)
-    cells = markdown_cells(read_notebook(notebook))
     for cell_id, source in cells:
         block = blocks.get(cell_id)
         if block is None:
@@ -477,13 +491,171 @@ def build(keys=(), lang: str = "zh", check: bool = False, allow_incomplete: bool
     return changed
 
 
+# --------------------------------------------------------------------------- documents
+
+# Markdown documents translated like the notebooks. The English document is cut into blocks, one
+# per heading, paragraph, list item, table or code block (:func:`document_cells`); each block is
+# keyed by its section's slug and its place in the section, and fingerprinted like a cell.
+DOCUMENTS = ("docs/instructor_guide.md",)
+_HEADING = re.compile(r"^(#{1,6})\s+(?P<title>.+?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s")
+GENERATED = ("<!-- 本文件由 tools/translate.py 生成，请勿直接编辑：英文原文是 {source}，"
+             "译文在 {translation}（格式见 translations/README.md）。 -->")
+
+
+def is_document(key) -> bool:
+    """Whether ``key`` names one of :data:`DOCUMENTS` (its path, file name or stem)."""
+    key = str(key)
+    return any(key in (doc, Path(doc).name, Path(doc).stem) for doc in DOCUMENTS)
+
+
+def document(key) -> str:
+    """The path (relative to the repository) of the document ``key`` names."""
+    found = [doc for doc in DOCUMENTS if str(key) in (doc, Path(doc).name, Path(doc).stem)]
+    if len(found) != 1:
+        raise ValueError(f"no translated document matches {key!r}; expected one of {DOCUMENTS}")
+    return found[0]
+
+
+def document_translation_path(key, lang: str = "zh") -> Path:
+    """``translations/<lang>/<the document's path>``."""
+    _check_lang(lang)
+    return TRANSLATIONS / lang / document(key)
+
+
+def document_output_path(key, lang: str = "zh") -> Path:
+    """``docs/instructor_guide.md`` -> ``docs/instructor_guide.<lang>.md``."""
+    _check_lang(lang)
+    doc = Path(document(key))
+    return ROOT / doc.with_name(f"{doc.stem}.{lang}{doc.suffix}")
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "section"
+
+
+def document_cells(text: str) -> list[tuple[str, str]]:
+    """``(key, English markdown)`` of every block of a document, in order.
+
+    Blocks are separated by blank lines; a line indented after a blank line continues the
+    block before it (the rest of a list item), a code block is never cut, every heading is a
+    block of its own, and each item of a list is a block. Keys are the section's slug (the
+    heading's block) and ``slug.N`` for its N-th block, so an edit stales the blocks it touches.
+
+    >>> document_cells("# Guide\\n\\nIntro.\\n\\n## Two words\\n\\n- a\\n  more\\n- b\\n\\n  ```\\n  x\\n\\n  ```\\n")
+    [('guide', '# Guide'), ('guide.1', 'Intro.'), ('two-words', '## Two words'), ('two-words.1', '- a\\n  more'), ('two-words.2', '- b\\n\\n  ```\\n  x\\n\\n  ```')]
+    """
+    return [(key, source) for key, source, _ in _document_layout(text)]
+
+
+def _document_layout(text: str) -> list[tuple[str, str, str]]:
+    """:func:`document_cells` with, for each block, what separates it from the block before ("\\n" or "\\n\\n")."""
+    chunks: list[list[str]] = []
+    separators: list[str] = []
+    current: list[str] = []
+    fence, gap = None, False
+    for line in text.replace("\r\n", "\n").split("\n"):
+        line = line.rstrip()
+        if fence is not None:
+            current.append(line)
+            if line.strip().startswith(fence):
+                fence = None
+            continue
+        if not line:
+            gap = bool(current)
+            continue
+        new_item = _ITEM.match(line) and current and _ITEM.match(current[0])
+        if current and ((gap and not line[:1].isspace()) or _HEADING.match(line) or _HEADING.match(current[0])
+                        or new_item):
+            chunks.append(current)
+            separators.append("\n\n" if gap else "\n")
+            current = []
+        elif gap:
+            current.append("")
+        gap = False
+        current.append(line)
+        opening = _FENCE.match(line)
+        if opening:
+            fence = opening.group(1)
+    if current:
+        chunks.append(current)
+    cells, section, number, used = [], "top", 0, set()
+    for chunk, separator in zip(chunks, [""] + separators):
+        heading = _HEADING.match(chunk[0])
+        if heading and len(chunk) == 1:
+            section, n = _slug(heading.group("title")), 2
+            while section in used:
+                section, n = f"{_slug(heading.group('title'))}-{n}", n + 1
+            used.add(section)
+            key, number = section, 0
+        else:
+            number += 1
+            key = f"{section}.{number}"
+        cells.append((key, "\n".join(chunk), separator))
+    return cells
+
+
+def _document_english(key) -> list[tuple[str, str]]:
+    return document_cells((ROOT / document(key)).read_text(encoding="utf-8"))
+
+
+def document_status(key, lang: str = "zh") -> Status:
+    """Compare a document's translation file with the English document."""
+    doc = document(key)
+    path = document_translation_path(doc, lang)
+    return _compare(Status(doc, key=doc, file=str(_rel(path))), _document_english(doc), path)
+
+
+def document_stub(key, lang: str = "zh") -> Path:
+    """Create or update the translation file of a document; return its path."""
+    doc = document(key)
+    path = document_translation_path(doc, lang)
+    blocks = read_translation(path) if path.exists() else []
+    text = render(doc, _updated(_document_english(doc), blocks)).replace("of notebooks/", "of ", 1).replace(
+        "one block per markdown cell", "one block per paragraph, list item, table or heading", 1)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def build_document(key, lang: str = "zh") -> str:
+    """The text of the translated document: its blocks' Chinese, in the English order, one blank line apart."""
+    doc = document(key)
+    result = document_status(doc, lang)
+    if not result.complete:
+        raise IncompleteTranslation("the translation is not complete:\n  " + "\n  ".join(result.problems()))
+    path = document_translation_path(doc, lang)
+    blocks = {b.cell_id: b.text for b in read_translation(path)}
+    head = GENERATED.format(source=doc, translation=_rel(path).as_posix())
+    layout = _document_layout((ROOT / doc).read_text(encoding="utf-8"))
+    return head + "".join(f"{separator or chr(10) * 2}{blocks[key_]}" for key_, _, separator in layout) + "\n"
+
+
+def build_documents(keys=(), lang: str = "zh", check: bool = False) -> list[str]:
+    """Write (or, with ``check``, compare) the translated documents; return what was (or is) out of date."""
+    changed = []
+    for doc in [document(k) for k in keys] if keys else DOCUMENTS:
+        path = document_output_path(doc, lang)
+        text = build_document(doc, lang)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            changed.append(f"{_rel(path)}: " + ("missing" if not path.exists() else "differs from a fresh build"))
+            if not check:
+                path.write_text(text, encoding="utf-8")
+    return changed
+
+
 # --------------------------------------------------------------------------- command line
 
 USAGE = """usage:
   python tools/translate.py stub NN [NN ...]     create or update translations/zh/<stem>.md
   python tools/translate.py status [NN ...]      translated / missing / stale / untranslated cells
   python tools/translate.py build [NN ...] [--check] [--allow-incomplete]
-                                                 regenerate notebooks/zh/ (--check: report only)"""
+                                                 regenerate notebooks/zh/ (--check: report only)
+NN is a notebook's two digits (05), its stem or file name, or a translated document
+(docs/instructor_guide.md); without NN, status and build cover every notebook and document,
+and build also brings README.zh.md's generated parts up to date."""
 
 
 def main(argv=None) -> int:
@@ -497,11 +669,14 @@ def main(argv=None) -> int:
     if unknown or (options and command != "build"):
         print(f"unknown option(s) {sorted(options)} for {command}\n{USAGE}")
         return 2
+    documents = [document(k) for k in keys if is_document(k)]
+    keys = [k for k in keys if not is_document(k)]
+    everything = not keys and not documents
     if command == "stub":
-        if not keys:
+        if everything:
             print("stub needs the notebooks to write, e.g. python tools/translate.py stub 05")
             return 2
-        for key in keys:
+        for key in keys + documents:
             path = stub(key)
             print(f"{_rel(path)}: {status(key).summary().split(': ', 1)[1]}")
         return 0
@@ -509,21 +684,26 @@ def main(argv=None) -> int:
         check = "--check" in options
         started = time.perf_counter()
         try:
-            changed = build(keys, check=check, allow_incomplete="--allow-incomplete" in options)
+            changed = build(keys, check=check, allow_incomplete="--allow-incomplete" in options) if keys or everything else []
+            if "--allow-incomplete" not in options:
+                changed += build_documents(DOCUMENTS if everything else documents, check=check)
         except IncompleteTranslation as error:
             print(error)
             return 1
+        if everything and not course.sync_readme_zh(check=check):
+            changed.append(f"{_rel(course.ZH_README)}: generated parts " + ("out of date" if check else "updated"))
         seconds = time.perf_counter() - started
         built = len(editions(allow_incomplete="--allow-incomplete" in options).anchors)
         if check:
-            print("the Chinese notebooks are up to date" if not changed else
+            print("the Chinese edition is up to date" if not changed else
                   "out of date (run python tools/translate.py build):\n  " + "\n  ".join(changed))
             return 1 if changed else 0
-        print("\n".join(changed) if changed else "the Chinese notebooks were up to date")
-        print(f"{built} Chinese notebook(s) with a complete translation; {len(pending())} pending; {seconds:.2f} s")
+        print("\n".join(changed) if changed else "the Chinese edition was up to date")
+        print(f"{built} Chinese notebook(s) with a complete translation; {len(pending())} pending; "
+              f"{len(DOCUMENTS)} document(s); {seconds:.2f} s")
         return 0
-    notebooks = [notebook_path(k) for k in keys] if keys else translated_notebooks()
-    if not notebooks:
+    notebooks = [notebook_path(k) for k in keys] if keys or documents else translated_notebooks()
+    if everything and not notebooks:
         print("no notebook has a translation yet: python tools/translate.py stub NN starts one")
     for notebook in notebooks:
         result = status(notebook.stem)
@@ -531,7 +711,13 @@ def main(argv=None) -> int:
         for kind in ("missing", "stale", "untranslated", "orphaned"):
             if getattr(result, kind):
                 print(f"  {kind}: {' '.join(getattr(result, kind))}")
-    if not keys:
+    for doc in DOCUMENTS if everything else documents:
+        result = document_status(doc)
+        print(result.summary())
+        for kind in ("missing", "stale", "untranslated", "orphaned"):
+            if getattr(result, kind):
+                print(f"  {kind}: {' '.join(getattr(result, kind))}")
+    if everything:
         waiting = pending()
         print(f"{len(waiting)} notebook(s) pending in {_rel(pending_path())}"
               + (f": {' '.join(stem[:2] for stem in waiting)}" if waiting else ""))
