@@ -418,3 +418,168 @@ def test_a_document_is_stubbed_built_and_goes_stale_when_the_english_changes(toy
         tr.build_documents(check=True)
     text = tr.stub("guide").read_text(encoding="utf-8")
     assert "- 运行 `grade 05`。\n\n<!-- en (changed):\n- Run `grade 06`." in text
+
+
+# --------------------------------------------------------------------------- the assignments (student versions)
+
+MASTERS = tr.english_masters()
+ASSIGNMENTS_PENDING = tr.assignment_pending(LANG)
+# Assignment translations that must be complete: every translation file of a master not listed as pending.
+FINISHED_ASSIGNMENTS = [m for m in tr.translated_masters(LANG) if m.stem not in ASSIGNMENTS_PENDING]
+BUILT_ASSIGNMENTS = sorted((tr.STUDENT / LANG).glob("*.ipynb"))
+
+
+def _assignment_pairs(master):
+    chinese = {b.cell_id: b.text for b in tr.read_translation(tr.assignment_translation_path(master, LANG))}
+    return [(cell_id, english, chinese.get(cell_id, "")) for cell_id, english in tr.markdown_cells(tr.read_notebook(master))]
+
+
+def test_every_master_has_cell_ids():
+    """Translations are keyed by the master's cell ids: every cell has one, none shared."""
+    for master in MASTERS:
+        ids = [cell.get("id") for cell in tr.read_notebook(master)["cells"]]
+        assert all(ids) and len(ids) == len(set(ids)), f"{master.name}: cells without an id, or sharing one"
+
+
+@pytest.mark.parametrize("kind", ["missing", "stale", "untranslated", "orphaned"])
+@pytest.mark.parametrize("master", FINISHED_ASSIGNMENTS, ids=_ids(FINISHED_ASSIGNMENTS))
+def test_assignment_translation_is_complete_and_current(master, kind):
+    """Every markdown cell of the master (intro, question statements, hints) has current Chinese."""
+    result = tr.assignment_status(master, LANG)
+    assert not getattr(result, kind), "\n".join(result.problems())
+
+
+def test_every_master_has_a_chinese_student_version_or_is_listed_as_pending():
+    built = {p.stem for p in BUILT_ASSIGNMENTS}
+    neither = [m.stem for m in MASTERS if m.stem not in built and m.stem not in ASSIGNMENTS_PENDING]
+    assert not neither, (f"no Chinese student version and not in "
+                         f"{tr.assignment_pending_path(LANG).relative_to(ROOT)}: {neither} "
+                         "(python tools/translate.py stub assignments/NN, translate, build assignments/NN)")
+    assert len(set(ASSIGNMENTS_PENDING)) == len(ASSIGNMENTS_PENDING), "an assignment is listed twice as pending"
+    assert not built - {m.stem for m in MASTERS}, "a Chinese student version without a master"
+    if ASSIGNMENTS_PENDING:
+        warnings.warn(f"Chinese assignments: {len(MASTERS) - len(ASSIGNMENTS_PENDING)} of {len(MASTERS)} done, "
+                      f"{len(ASSIGNMENTS_PENDING)} pending ({', '.join(s[:2] for s in ASSIGNMENTS_PENDING)})",
+                      UserWarning)
+
+
+@pytest.mark.parametrize("stem", ASSIGNMENTS_PENDING, ids=[s[:2] for s in ASSIGNMENTS_PENDING])
+def test_a_pending_assignment_is_not_already_translated(stem):
+    assert not (tr.assignment_translation_path(stem, LANG).exists() and tr.assignment_status(stem, LANG).complete), (
+        f"{stem}'s translation is complete: remove it from {tr.assignment_pending_path(LANG).relative_to(ROOT)} "
+        f"and run python tools/translate.py build assignments/{stem[:2]}")
+    assert not tr.assignment_output_path(stem, LANG).exists(), f"{stem} is listed as pending but has a Chinese version"
+
+
+@pytest.mark.parametrize("master", FINISHED_ASSIGNMENTS, ids=_ids(FINISHED_ASSIGNMENTS))
+def test_assignment_translation_uses_the_glossary_terms(master):
+    problems = [f"assignments/{master.stem}, cell {cell_id}: {problem}"
+                for cell_id, english, chinese in _assignment_pairs(master)
+                for problem in terms_missing_in_translation(english, chinese)]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("master", FINISHED_ASSIGNMENTS, ids=_ids(FINISHED_ASSIGNMENTS))
+def test_assignment_translation_states_the_same_numbers_and_code(master):
+    """A question's Chinese has the numbers and code spans of its English (examples, names, bounds), and no others."""
+    problems = []
+    for cell_id, english, chinese in _assignment_pairs(master):
+        for what, pattern in (("numbers", _NUMBER), ("code", _CODE_SPAN)):
+            en, zh = set(pattern.findall(english)), set(pattern.findall(chinese))
+            if en != zh:
+                problems.append(f"assignments/{master.stem}, cell {cell_id}: {what} only in the English "
+                                f"{sorted(en - zh)}, only in the Chinese {sorted(zh - en)}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", BUILT_ASSIGNMENTS, ids=_ids(BUILT_ASSIGNMENTS))
+def test_chinese_student_version_has_the_english_code_cells_and_tests(path):
+    """The English student version with Chinese markdown: the same code cells (answer cells, given code,
+    grader.check cells) and the same otter tests and points in the metadata, cell for cell."""
+    english = tr.read_notebook(tr.STUDENT / path.name)
+    chinese = tr.read_notebook(path)
+    assert chinese["metadata"].pop("rec_course") == {
+        "language": LANG, "source": f"assignments/masters/{path.name}",
+        "translation": f"translations/{LANG}/assignments/{path.stem}.md"}
+    assert chinese["metadata"] == english["metadata"]  # otter's tests, points and assignment name
+    assert chinese["metadata"]["otter"]["tests"], "no tests in the student version"
+    assert [c["cell_type"] for c in chinese["cells"]] == [c["cell_type"] for c in english["cells"]]
+    for zh, en in zip(chinese["cells"], english["cells"]):
+        if en["cell_type"] == "markdown":
+            assert {k: v for k, v in zh.items() if k != "source"} == {k: v for k, v in en.items() if k != "source"}
+            assert re.search(r"[\u4e00-\u9fff]", "".join(zh["source"])), f"{path.name}, cell {en['id']}: no Chinese"
+        else:
+            assert zh == en, f"{path.name}, cell {en['id']}: code cells come from the English master"
+
+
+@pytest.mark.parametrize("path", BUILT_ASSIGNMENTS, ids=_ids(BUILT_ASSIGNMENTS))
+def test_chinese_student_version_shows_the_current_translation(path):
+    """Its markdown is the translation file's, localised, in the master's order (otter passes markdown
+    through unchanged): an edited translation fails here at once; the full rebuild, which runs
+    otter assign, is compared in tests/test_assignments.py."""
+    master = tr.MASTERS / path.name
+    expected = ["".join(c["source"]) for c in tr.chinese_master(master, LANG)["cells"] if c["cell_type"] == "markdown"]
+    assert _markdown(path) and [text for _, text in _markdown(path)] == expected, (
+        f"run python tools/translate.py build assignments/{path.name[:2]}")
+
+
+@pytest.mark.parametrize("path", BUILT_ASSIGNMENTS, ids=_ids(BUILT_ASSIGNMENTS))
+def test_chinese_student_version_links_resolve(path):
+    broken = []
+    for cell_id, text in _markdown(path):
+        text = re.sub(r"`[^`\n]*`", "", text)
+        for target in re.findall(r"\]\(\s*([^)\s]+)", text) + re.findall(r"""(?:href|src)=["']([^"']+)""", text):
+            if target.startswith(("#", "data:")) or re.match(r"^[a-z][a-z0-9+.-]*:", target):
+                continue
+            if not (path.parent / target.split("#")[0]).exists():
+                broken.append(f"cell {cell_id}: {target}")
+    assert not broken, f"{path.name}: broken links\n" + "\n".join(broken)
+
+
+@pytest.fixture
+def toy_assignment(toy, monkeypatch):
+    """The toy course with one assignment master (raw otter cells, markdown, code)."""
+    masters = toy / "assignments" / "masters"
+    masters.mkdir(parents=True)
+    cells = [_cell("a0", "raw", "# ASSIGNMENT CONFIG\nname: 00_toy"),
+             _cell("a1", "markdown", "**Assignment 00**\n\nIt follows [notebook 00](../../notebooks/00_toy.ipynb)."),
+             _cell("a2", "raw", "# BEGIN QUESTION\nname: q1\npoints: 1"),
+             _cell("a3", "markdown", "**Question 1.** Write `f(x)` returning `x + 1`."),
+             _cell("a4", "code", "def f(x):\n    return x + 1  # SOLUTION")]
+    (masters / "00_toy.ipynb").write_text(json.dumps(_notebook(*cells), indent=1) + "\n", encoding="utf-8")
+    monkeypatch.setattr(tr, "MASTERS", masters)
+    monkeypatch.setattr(tr, "STUDENT", toy / "assignments" / "student")
+    return masters / "00_toy.ipynb"
+
+
+def test_an_assignment_is_stubbed_translated_localised_and_goes_stale(toy_assignment):
+    path = tr.stub("assignments/00")
+    assert path == tr.TRANSLATIONS / "zh" / "assignments" / "00_toy.md"
+    text = path.read_text(encoding="utf-8")
+    assert [m.group("id") for m in tr.HEADER.finditer(text)] == ["a1", "a3"]  # markdown only, master order
+    assert text.startswith("<!-- Chinese (中文) markdown of assignments/masters/00_toy.ipynb")
+    assert tr.status("assignments/00").untranslated == ["a1", "a3"]
+    with pytest.raises(tr.IncompleteTranslation, match=r"assignments/00_toy: cell\(s\) a1, a3 are still marked"):
+        tr.build_assignments()
+    tr.assignment_pending_path().write_text("00_toy  # in progress\n", encoding="utf-8")
+    assert tr.assignment_pending() == ["00_toy"] and tr.build_assignments() == []
+    _, blocks = tr.parse(text)
+    texts = {"a1": "**作业 00**\n\n配合[笔记本 00](../../notebooks/00_toy.ipynb)使用。", "a3": "**第 1 题。** 编写 `f(x)`，返回 `x + 1`。"}
+    for block in blocks:
+        block.text = texts[block.cell_id]
+    path.write_text(tr.render("00_toy.ipynb", blocks), encoding="utf-8")
+    assert tr.assignment_status("assignments/00").complete
+    chinese = tr.chinese_master(toy_assignment)
+    english = tr.read_notebook(toy_assignment)
+    for zh, en in zip(chinese["cells"], english["cells"]):
+        assert zh["source"] == en["source"] or zh["cell_type"] == "markdown"  # code and otter's raw cells unchanged
+    # notebook 00 has no Chinese edition in the toy course: the link goes to the English one, one folder deeper
+    assert "".join(chinese["cells"][1]["source"]).endswith("[笔记本 00](../../../notebooks/00_toy.ipynb)使用。")
+    master = tr.read_notebook(toy_assignment)
+    master["cells"][3]["source"] = ["**Question 1.** Write `f(x)` returning `x + 2`."]
+    toy_assignment.write_text(json.dumps(master, indent=1) + "\n", encoding="utf-8")
+    assert tr.assignment_status("assignments/00").stale == ["a3"]
+    with pytest.raises(tr.IncompleteTranslation, match="a3 changed in English"):
+        tr.chinese_master(toy_assignment)
+    assert "<!-- en (changed):\n**Question 1.** Write `f(x)` returning `x + 2`." in tr.stub("assignments/00").read_text(
+        encoding="utf-8")

@@ -27,6 +27,12 @@ the executed English notebook with each markdown cell's source replaced by its C
 adjusted for the deeper folder, figures drawn in Chinese, the Colab badge pointed at the Chinese
 notebook) and ``metadata["rec_course"]["language"] = "zh"``; everything else is byte for byte the
 English. ``translations/zh/pending.txt`` lists the notebooks whose Chinese edition is still to come.
+
+The assignments' student versions work the same way (``stub``/``status``/``build assignments/05``):
+``translations/zh/assignments/<master stem>.md`` translates the master's markdown cells, and
+``build`` runs ``otter assign`` on the master with that markdown, writing the student version to
+``assignments/student/zh/`` (code, tests and points from the English master; see
+``translations/README.md``).
 """
 
 from __future__ import annotations
@@ -213,6 +219,8 @@ def stub(key: str, lang: str = "zh") -> Path:
     """Create or update the translation file of one notebook (or document); return its path."""
     if is_document(key):
         return document_stub(key, lang)
+    if is_assignment(key):
+        return assignment_stub(key, lang)
     notebook = notebook_path(key)
     path = translation_path(notebook, lang)
     blocks = read_translation(path) if path.exists() else []
@@ -263,6 +271,8 @@ def status(key: str, lang: str = "zh") -> Status:
     """Compare a notebook's translation file with the English notebook."""
     if is_document(key):
         return document_status(key, lang)
+    if is_assignment(key):
+        return assignment_status(key, lang)
     notebook = notebook_path(key)
     path = translation_path(notebook, lang)
     return _compare(Status(notebook.stem), markdown_cells(read_notebook(notebook)), path)
@@ -369,28 +379,34 @@ def _course_urls(text: str, edition: Edition) -> str:
     return text
 
 
-def relink(target: str, edition: Edition) -> str:
-    """A link target written relative to ``notebooks/``, as seen from ``notebooks/<lang>/``.
+def relink(target: str, edition: Edition, base: str = "notebooks") -> str:
+    """A link target written relative to ``base`` (``notebooks/``), as seen from ``base/<lang>/``.
+
+    A link to a course notebook goes to its edition in ``notebooks/<lang>/`` when there is one (and
+    it has the anchor, if the link names one).
 
     >>> edition = Edition("zh", {"00_intro.ipynb": {"setup"}})
     >>> [relink(t, edition) for t in ("00_intro.ipynb#setup", "00_intro.ipynb#1.-The-question",
     ...                               "05_x.ipynb", "../docs/glossary.md#k", "#top", "https://a.b/c.ipynb")]
     ['00_intro.ipynb#setup', '../00_intro.ipynb#1.-The-question', '../05_x.ipynb', '../../docs/glossary.md#k', '#top', 'https://a.b/c.ipynb']
+    >>> [relink(t, edition, "assignments/student") for t in ("../../notebooks/00_intro.ipynb", "../../notebooks/05_x.ipynb")]
+    ['../../../notebooks/zh/00_intro.ipynb', '../../../notebooks/05_x.ipynb']
     """
     if target.startswith(("#", "/")) or _SCHEME.match(target):
         return target
     path, hash_, fragment = target.partition("#")
     if not path:
         return target
-    resolved = posixpath.normpath(posixpath.join("notebooks", path))
+    resolved = posixpath.normpath(posixpath.join(base, path))
     folder, name = posixpath.split(resolved)
     if folder == "notebooks" and edition.has(name) and (not fragment or fragment in edition.anchors[name]):
-        return name + hash_ + fragment
-    return posixpath.relpath(resolved, f"notebooks/{edition.lang}") + hash_ + fragment
+        resolved = f"notebooks/{edition.lang}/{name}"
+    return posixpath.relpath(resolved, f"{base}/{edition.lang}") + hash_ + fragment
 
 
-def localise(markdown: str, edition: Edition) -> str:
-    """A translated cell as the Chinese notebook shows it: figures in Chinese, links from notebooks/<lang>/."""
+def localise(markdown: str, edition: Edition, base: str = "notebooks") -> str:
+    """A translated cell as the Chinese notebook shows it: figures in Chinese, links from ``base/<lang>/``
+    (``notebooks/<lang>/``, or ``assignments/student/<lang>/`` for an assignment)."""
     markdown = diagrams.refresh_markdown(markdown, edition.lang)
     pieces, last = [], 0
     for code in _CODE.finditer(markdown):  # links inside code are text, not links
@@ -402,7 +418,7 @@ def localise(markdown: str, edition: Edition) -> str:
     for piece, is_prose in pieces:
         if is_prose:
             for pattern in _LINK_TARGETS:
-                piece = pattern.sub(lambda m: m.group("pre") + relink(m.group("target"), edition), piece)
+                piece = pattern.sub(lambda m: m.group("pre") + relink(m.group("target"), edition, base), piece)
             piece = _course_urls(piece, edition)
         out.append(piece)
     return "".join(out)
@@ -646,6 +662,189 @@ def build_documents(keys=(), lang: str = "zh", check: bool = False) -> list[str]
     return changed
 
 
+# --------------------------------------------------------------------------- assignments
+
+# The assignments' student versions are translated like the notebooks: a file per master,
+# ``translations/<lang>/assignments/<master stem>.md``, holds the Chinese of the master's markdown
+# cells (intro, question statements, hints), keyed by cell id and fingerprinted. ``build`` puts the
+# Chinese into a copy of the master, in a temporary folder, and runs the same ``otter assign`` as
+# ``assignments/assignments.py build``: code cells, tests, points and configuration come from the
+# English master, so the Chinese student version has the same tests by construction.
+MASTERS = ROOT / "assignments" / "masters"
+STUDENT = ROOT / "assignments" / "student"  # the Chinese student versions go to assignments/student/<lang>/
+ASSIGNMENT_PREAMBLE = ("<!-- Chinese (中文) markdown of assignments/masters/{file} (the student version's prose), "
+                       "one block per markdown cell; format and rules: translations/README.md -->")
+
+
+def english_masters() -> list[Path]:
+    """The assignment masters, ``assignments/masters/NN_*.ipynb``, in order."""
+    return sorted(MASTERS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def is_assignment(key) -> bool:
+    """Whether ``key`` names an assignment: ``assignments/NN``, ``assignments/<stem>`` or a master's path."""
+    return str(key).replace("\\", "/").startswith("assignments/")
+
+
+def master_path(key) -> Path:
+    """The master named by ``assignments/05``, ``assignments/<stem>`` or ``assignments/masters/<file>``."""
+    name = Path(str(key)).name.removesuffix(".ipynb").removesuffix(".md")
+    found = [p for p in english_masters() if p.stem == name or (re.fullmatch(r"\d\d", name) and p.name[:2] == name)]
+    if len(found) != 1:
+        raise ValueError(f"no assignment master matches {key!r}; expected 'assignments/' and two digits, "
+                         f"such as 'assignments/05', or a master's stem")
+    return found[0]
+
+
+def assignment_key(master: Path | str) -> str:
+    return f"assignments/{Path(master).name[:2]}"
+
+
+def assignment_translation_path(master: Path | str, lang: str = "zh") -> Path:
+    """``translations/<lang>/assignments/<master stem>.md``."""
+    _check_lang(lang)
+    return TRANSLATIONS / lang / "assignments" / f"{Path(master).stem}.md"
+
+
+def assignment_output_path(master: Path | str, lang: str = "zh") -> Path:
+    """``assignments/student/<lang>/<the master's file name>`` (the same name: ``otter.Notebook`` uses it)."""
+    _check_lang(lang)
+    return STUDENT / lang / f"{Path(master).stem}.ipynb"
+
+
+def assignment_pending_path(lang: str = "zh") -> Path:
+    _check_lang(lang)
+    return TRANSLATIONS / lang / "assignments" / "pending.txt"
+
+
+def assignment_pending(lang: str = "zh") -> list[str]:
+    """Stems of the masters listed in ``translations/<lang>/assignments/pending.txt``."""
+    path = assignment_pending_path(lang)
+    if not path.exists():
+        return []
+    stems = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        entry = line.split("#", 1)[0].strip()
+        if entry:
+            try:
+                stems.append(master_path(entry).stem)
+            except ValueError as error:
+                raise ValueError(f"{_rel(path)}, line {number}: {error}") from None
+    return stems
+
+
+def translated_masters(lang: str = "zh") -> list[Path]:
+    """Masters that have a translation file."""
+    return [p for p in english_masters() if assignment_translation_path(p, lang).exists()]
+
+
+def assignment_status(key, lang: str = "zh") -> Status:
+    """Compare a master's translation file with the master's markdown cells."""
+    master = master_path(key)
+    path = assignment_translation_path(master, lang)
+    return _compare(Status(f"assignments/{master.stem}", key=assignment_key(master), file=str(_rel(path))),
+                    markdown_cells(read_notebook(master)), path)
+
+
+def assignment_stub(key, lang: str = "zh") -> Path:
+    """Create or update the translation file of an assignment master; return its path."""
+    master = master_path(key)
+    path = assignment_translation_path(master, lang)
+    blocks = read_translation(path) if path.exists() else []
+    text = render(master.name, updated_blocks(read_notebook(master), blocks))
+    text = text.replace(PREAMBLE.format(file=master.name), ASSIGNMENT_PREAMBLE.format(file=master.name), 1)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def chinese_master(master: Path, lang: str = "zh", edition: Edition | None = None) -> dict:
+    """The master with each markdown cell's source replaced by its translation, as the student
+    version in ``assignments/student/<lang>/`` shows it (links adjusted); everything else unchanged.
+    Raises :class:`IncompleteTranslation` unless the translation is complete."""
+    result = assignment_status(master, lang)
+    if not result.complete:
+        raise IncompleteTranslation("the translation is not complete:\n  " + "\n  ".join(result.problems()))
+    edition = editions(lang) if edition is None else edition
+    blocks = {b.cell_id: b.text for b in read_translation(assignment_translation_path(master, lang))}
+    nb = read_notebook(master)
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = localise(blocks[cell["id"]], edition, base="assignments/student").splitlines(keepends=True)
+    return nb
+
+
+def _assignments_module():
+    """``assignments/assignments.py`` (the folder is not a package), loaded once."""
+    global _ASSIGNMENTS
+    if _ASSIGNMENTS is None:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("course_assignments", ROOT / "assignments" / "assignments.py")
+        _ASSIGNMENTS = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(_ASSIGNMENTS)
+    return _ASSIGNMENTS
+
+
+_ASSIGNMENTS = None
+
+
+def build_assignment(master: Path, lang: str = "zh", edition: Edition | None = None) -> str:
+    """The text of ``assignments/student/<lang>/<file>``: ``otter assign`` (the course's own
+    pipeline, ``assignments.py``) run on the master with its markdown in ``lang``, the student
+    version taken, and ``metadata["rec_course"]`` saying where it comes from."""
+    import tempfile
+
+    nb = chinese_master(master, lang, edition)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "master" / master.name
+        source.parent.mkdir()
+        source.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        dist = _assignments_module().assign(source, Path(tmp) / "assign")
+        student = read_notebook(dist / "student" / master.name)
+    student["metadata"]["rec_course"] = {"language": lang, "source": f"assignments/masters/{master.name}",
+                                         "translation": _rel(assignment_translation_path(master, lang)).as_posix()}
+    return json.dumps(student, indent=1, ensure_ascii=False) + "\n"
+
+
+def build_assignments(keys=(), lang: str = "zh", check: bool = False) -> list[str]:
+    """Write (or, with ``check``, compare) the Chinese student versions; return what was (or is) out of date.
+
+    Without ``keys``: every master with a complete translation, skipping pending ones still in
+    progress; a Chinese student version without a complete translation is deleted. A master
+    named in ``keys``, or not pending, whose translation is incomplete raises :class:`IncompleteTranslation`.
+    """
+    edition = editions(lang)
+    targets = [master_path(k) for k in keys] if keys else translated_masters(lang)
+    waiting = set(assignment_pending(lang))
+    changed, problems, built = [], [], set()
+    for master in targets:
+        result = assignment_status(master, lang)
+        if not result.complete:
+            if master.stem in waiting and not keys:
+                continue
+            problems.extend(result.problems())
+            continue
+        path = assignment_output_path(master, lang)
+        text = build_assignment(master, lang, edition)
+        built.add(path.name)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            changed.append(f"{_rel(path)}: " + ("missing" if not path.exists() else "differs from a fresh build"))
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+    if problems:
+        raise IncompleteTranslation("cannot build:\n  " + "\n  ".join(problems))
+    if not keys:
+        for path in sorted((STUDENT / lang).glob("*.ipynb")):
+            if path.name not in built:
+                changed.append(f"{_rel(path)}: has no complete translation (delete it)")
+                if not check:
+                    path.unlink()
+    return changed
+
+
 # --------------------------------------------------------------------------- command line
 
 USAGE = """usage:
@@ -653,9 +852,17 @@ USAGE = """usage:
   python tools/translate.py status [NN ...]      translated / missing / stale / untranslated cells
   python tools/translate.py build [NN ...] [--check] [--allow-incomplete]
                                                  regenerate notebooks/zh/ (--check: report only)
-NN is a notebook's two digits (05), its stem or file name, or a translated document
-(docs/instructor_guide.md); without NN, status and build cover every notebook and document,
-and build also brings README.zh.md's generated parts up to date."""
+NN is a notebook's two digits (05), its stem or file name, a translated document
+(docs/instructor_guide.md), or an assignment (assignments/05: translations/zh/assignments/<stem>.md,
+built into assignments/student/zh/ by otter assign); without NN, status and build cover every
+notebook, document and assignment, and build also brings README.zh.md's generated parts up to date."""
+
+
+def _print_status(result: Status) -> None:
+    print(result.summary())
+    for kind in ("missing", "stale", "untranslated", "orphaned"):
+        if getattr(result, kind):
+            print(f"  {kind}: {' '.join(getattr(result, kind))}")
 
 
 def main(argv=None) -> int:
@@ -670,15 +877,19 @@ def main(argv=None) -> int:
         print(f"unknown option(s) {sorted(options)} for {command}\n{USAGE}")
         return 2
     documents = [document(k) for k in keys if is_document(k)]
-    keys = [k for k in keys if not is_document(k)]
-    everything = not keys and not documents
+    masters = [master_path(k) for k in keys if is_assignment(k)]
+    keys = [k for k in keys if not is_document(k) and not is_assignment(k)]
+    everything = not keys and not documents and not masters
     if command == "stub":
         if everything:
-            print("stub needs the notebooks to write, e.g. python tools/translate.py stub 05")
+            print("stub needs the notebooks to write, e.g. python tools/translate.py stub 05 (or assignments/05)")
             return 2
         for key in keys + documents:
             path = stub(key)
             print(f"{_rel(path)}: {status(key).summary().split(': ', 1)[1]}")
+        for master in masters:
+            path = assignment_stub(master)
+            print(f"{_rel(path)}: {assignment_status(master).summary().split(': ', 1)[1]}")
         return 0
     if command == "build":
         check = "--check" in options
@@ -687,6 +898,8 @@ def main(argv=None) -> int:
             changed = build(keys, check=check, allow_incomplete="--allow-incomplete" in options) if keys or everything else []
             if "--allow-incomplete" not in options:
                 changed += build_documents(DOCUMENTS if everything else documents, check=check)
+                if everything or masters:
+                    changed += build_assignments(masters, check=check)
         except IncompleteTranslation as error:
             print(error)
             return 1
@@ -699,27 +912,26 @@ def main(argv=None) -> int:
                   "out of date (run python tools/translate.py build):\n  " + "\n  ".join(changed))
             return 1 if changed else 0
         print("\n".join(changed) if changed else "the Chinese edition was up to date")
+        assignments_built = len(list((STUDENT / "zh").glob("*.ipynb")))
         print(f"{built} Chinese notebook(s) with a complete translation; {len(pending())} pending; "
-              f"{len(DOCUMENTS)} document(s); {seconds:.2f} s")
+              f"{len(DOCUMENTS)} document(s); {assignments_built} Chinese assignment(s), "
+              f"{len(assignment_pending())} pending; {seconds:.2f} s")
         return 0
-    notebooks = [notebook_path(k) for k in keys] if keys or documents else translated_notebooks()
+    notebooks = [notebook_path(k) for k in keys] if not everything else translated_notebooks()
     if everything and not notebooks:
         print("no notebook has a translation yet: python tools/translate.py stub NN starts one")
     for notebook in notebooks:
-        result = status(notebook.stem)
-        print(result.summary())
-        for kind in ("missing", "stale", "untranslated", "orphaned"):
-            if getattr(result, kind):
-                print(f"  {kind}: {' '.join(getattr(result, kind))}")
+        _print_status(status(notebook.stem))
     for doc in DOCUMENTS if everything else documents:
-        result = document_status(doc)
-        print(result.summary())
-        for kind in ("missing", "stale", "untranslated", "orphaned"):
-            if getattr(result, kind):
-                print(f"  {kind}: {' '.join(getattr(result, kind))}")
+        _print_status(document_status(doc))
+    for master in translated_masters() if everything else masters:
+        _print_status(assignment_status(master))
     if everything:
         waiting = pending()
         print(f"{len(waiting)} notebook(s) pending in {_rel(pending_path())}"
+              + (f": {' '.join(stem[:2] for stem in waiting)}" if waiting else ""))
+        waiting = assignment_pending()
+        print(f"{len(waiting)} assignment(s) pending in {_rel(assignment_pending_path())}"
               + (f": {' '.join(stem[:2] for stem in waiting)}" if waiting else ""))
     return 0
 
