@@ -9,6 +9,7 @@ Tiers (markers registered in pyproject.toml): every notebook collected by nbval 
 ``slow``; ``pytest -m "not notebooks and not assignments and not slow"`` is the unit tier.
 """
 
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -41,6 +42,9 @@ def pytest_configure(config):
 
 
 _TIER_BY_FILE = {"test_assignments.py": "assignments"}
+# Doctests of objects that need an optional package: keras-hub is installed by the README's
+# command (with --no-deps), not by `pip install -e ".[test]"`, which is enough for the rest.
+_DOCTEST_NEEDS = {"rec_utils.data.text_features.PretrainedTextEmbedder": "keras_hub"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -50,5 +54,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.notebooks)
         elif path.name in _TIER_BY_FILE:
             item.add_marker(getattr(pytest.mark, _TIER_BY_FILE[path.name]))
+        needed = _DOCTEST_NEEDS.get(item.name)
+        if needed and importlib.util.find_spec(needed) is None:
+            item.add_marker(pytest.mark.skip(reason=f"{needed} is not installed (the README's install adds it)"))
         if item.get_closest_marker("browser") or item.get_closest_marker("site"):
             item.add_marker(pytest.mark.slow)  # they build the site or start JupyterLab: not the unit tier

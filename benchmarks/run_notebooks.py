@@ -127,6 +127,13 @@ def run_notebook(path: Path, timeout: int = 1200, write: bool = False, results: 
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     try:
         client.execute()
+    except Exception:
+        # keep what ran, with the error, for reading: the committed notebook is left as it was
+        failed = Path(tempfile.gettempdir()) / f"{path.stem}.failed.ipynb"
+        nb.cells.pop()  # the peak-memory cell
+        nbformat.write(nb, failed)
+        print(f"  the executed cells, with the error, are in {failed}")
+        raise
     finally:
         for sampler in samplers:
             sampler.stopped.set()

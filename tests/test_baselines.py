@@ -530,3 +530,18 @@ def test_ease_weights_takes_any_gram_matrix_and_checks_it():
         ease_weights(np.ones((3, 4), np.float32))
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
         ease_weights(-np.eye(3, dtype=np.float32))
+
+
+def test_ials_fold_in_matches_its_own_users_at_convergence_and_scores_new_ones():
+    rng = np.random.default_rng(0)
+    ratings = pd.DataFrame({"user_id": rng.integers(0, 40, 600), "item_id": rng.integers(0, 30, 600)}).drop_duplicates()
+    model = ImplicitALS(n_factors=4, reg=0.05, n_epochs=60).fit(ratings)
+    folded = model.fold_in(model.seen_)
+    np.testing.assert_allclose(folded, model.user_factors_, atol=2e-3)  # a fixed point of the alternation
+    assert folded.dtype == np.float32
+    empty = model.fold_in(sp.csr_matrix((2, model.seen_.shape[1])))
+    np.testing.assert_allclose(empty, 0.0)  # no history, no preference
+    with pytest.raises(ValueError, match="one column per fitted item"):
+        model.fold_in(np.ones((1, model.seen_.shape[1] + 1)))
+    with pytest.raises(ValueError, match="non-negative"):
+        model.fold_in(-np.ones((1, model.seen_.shape[1])))

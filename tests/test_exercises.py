@@ -1,6 +1,7 @@
 """Exercises written once: notebook exercises that are assignment questions come from the masters."""
 
 import json
+import re
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_exercise_text_keeps_the_title_and_says_where_it_is_graded():
     question = exercises.Question(2, "**Question 2 – Time of day.** Write `f(x)`.\n\n- a rule\n- another",
                                   "def f(x):\n    return x", ("f",))
     text = exercises.exercise_text("01_data_exploration", question)
-    assert text.startswith("<!-- from assignment q2 -->**Time of day.** Write `f(x)`.")
+    assert text.startswith("**Time of day.** <!-- from assignment q2 -->Write `f(x)`.")
     assert "\n\n   - a rule\n   - another" in text  # continuation lines stay inside the list item
     assert exercises.course.github_url("assignments/student/01_data_exploration.ipynb") in text
     assert text.endswith("<!-- /from assignment -->")
@@ -79,8 +80,22 @@ def test_a_notebook_naming_a_question_without_a_statement_is_refused(tmp_path, m
                         {"cell_type": "markdown", "source": ["**Question 1 – X.** No markers here."]},
                         {"cell_type": "code", "source": ["def g():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n"]}]}
     (masters / "99_toy.ipynb").write_text(json.dumps(master), encoding="utf-8")
-    notebook = {"cells": [{"cell_type": "markdown", "source": ["## Exercises\n\n1. <!-- from assignment q1 --><!-- /from assignment -->\n"]}]}
+    notebook = {"cells": [{"cell_type": "markdown", "source": ["## Exercises\n\n1. **X.** <!-- from assignment q1 --><!-- /from assignment -->\n"]}]}
     (notebooks / "99_toy.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
     monkeypatch.setattr(exercises, "MASTERS", masters)
     with pytest.raises(ValueError, match="no <!-- exercise --> statement"):
         exercises.sync_notebook(notebooks / "99_toy.ipynb", check=True)
+
+
+def test_generated_items_render_their_title_and_link_as_markdown():
+    """A list item that opens with an HTML comment is raw HTML to CommonMark: its ** and [..](..) would show."""
+    markdown_it = pytest.importorskip("markdown_it")
+    question = exercises.Question(2, "**Question 2 – Time of day.** Write `f(x)`.", "def f(x):\n    return x", ("f",))
+    html = markdown_it.MarkdownIt("commonmark").render("1. " + exercises.exercise_text("01_data_exploration", question))
+    assert "<strong>Time of day.</strong>" in html and '<a href="' in html and "**" not in html
+    for path in sorted(exercises.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            text = "".join(cell["source"])
+            if cell["cell_type"] == "markdown" and "<!-- from assignment" in text:
+                assert not re.search(r"(?m)^\s*\d+\. <!-- from assignment", text), \
+                    f"{path.name}: an exercise item opens with its marker; run python tools/exercises.py"

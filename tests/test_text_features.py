@@ -1,5 +1,7 @@
 """Item text features for cold start (rec_utils.data.text_features)."""
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,10 @@ import pytest
 from sklearn.base import clone
 
 from rec_utils._checks import NotFittedError
-from rec_utils.data.text_features import RidgeMap, TextEmbedder, cold_item_split, item_texts
+from rec_utils.data import text_features
+from rec_utils.data.datasets import DataUnavailableError
+from rec_utils.data.text_features import (PretrainedModelUnavailable, PretrainedTextEmbedder, RidgeMap, TextEmbedder,
+                                          cold_item_split, item_texts, load_pretrained_text_encoder)
 
 ITEMS = pd.DataFrame({
     "item_id": [1, 2, 3, 4, 5],
@@ -105,3 +110,165 @@ def test_cold_item_split_validates():
         cold_item_split(ratings, min_ratings=2.5)
     with pytest.raises(ValueError, match="no item would be cold"):
         cold_item_split(ratings, cold_fraction=0.2, min_ratings=5)
+
+
+# --------------------------------------------------------------------------- the pre-trained encoder
+# Tested on a tiny randomly initialised BERT of the same keras-hub classes a preset gives, built
+# offline: the code a learner runs online is the code tested here.
+
+VOCABULARY = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "star", "trek", "wars", "toy", "story", "the",
+              "godfather", "|", "action", "sci", "-", "fi", "comedy", "crime", "drama", "1990s", "1970s", ":"]
+
+
+@pytest.fixture(scope="module")
+def tiny_bert():
+    keras_hub = pytest.importorskip("keras_hub")
+    import keras
+
+    keras.utils.set_random_seed(0)
+    tokenizer = keras_hub.models.BertTokenizer(vocabulary=VOCABULARY, lowercase=True)
+    backbone = keras_hub.models.BertBackbone(vocabulary_size=len(VOCABULARY), num_layers=1, num_heads=1,
+                                             hidden_dim=8, intermediate_dim=16, max_sequence_length=16)
+    return backbone, tokenizer
+
+
+def tiny_encoder(tiny_bert, **params):
+    backbone, tokenizer = tiny_bert
+    return PretrainedTextEmbedder(**{"sequence_length": 16, **params}, backbone=backbone, tokenizer=tokenizer)
+
+
+def test_pretrained_embedder_gives_unit_float32_rows(tiny_bert):
+    texts = item_texts(ITEMS).tolist()
+    vectors = tiny_encoder(tiny_bert).fit_transform(texts)
+    assert vectors.shape == (5, 8) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
+    assert not np.allclose(vectors[0], vectors[2])  # different texts, different vectors
+
+
+def test_pretrained_embedder_mean_pools_the_real_tokens(tiny_bert):
+    backbone, tokenizer = tiny_bert
+    text = "star wars | sci-fi"
+    ids = [tokenizer.start_token_id, *tokenizer([text])[0], tokenizer.end_token_id]
+    outputs = backbone({"token_ids": np.array([ids]), "segment_ids": np.zeros((1, len(ids)), "int32"),
+                        "padding_mask": np.ones((1, len(ids)), "int32")})
+    mean = np.asarray(outputs["sequence_output"])[0].mean(axis=0)
+    np.testing.assert_allclose(tiny_encoder(tiny_bert).fit_transform([text])[0], mean / np.linalg.norm(mean),
+                               atol=1e-5)
+
+
+def test_pretrained_embedder_vector_does_not_depend_on_padding_or_batch(tiny_bert):
+    encoder = tiny_encoder(tiny_bert).fit()
+    short, long = "toy story", "the godfather | crime drama | 1970s star trek"
+    # batched with a longer text, the short one is padded; alone, it is not
+    assert encoder._pack([short])["token_ids"].shape[1] < encoder._pack([short, long])["token_ids"].shape[1]
+    alone = encoder.transform([short])[0]
+    padded = encoder.transform([short, long])[0]
+    np.testing.assert_allclose(padded, alone, atol=1e-5)
+    texts = item_texts(ITEMS).tolist()
+    one_by_one = tiny_encoder(tiny_bert, batch_size=1).fit().transform(texts)
+    np.testing.assert_allclose(encoder.transform(texts), one_by_one, atol=1e-5)
+
+
+def test_pretrained_embedder_is_deterministic_and_order_free(tiny_bert):
+    texts = item_texts(ITEMS).tolist()
+    encoder = tiny_encoder(tiny_bert, batch_size=2).fit(texts)
+    first = encoder.transform(texts)
+    np.testing.assert_array_equal(encoder.transform(texts), first)
+    reordered = encoder.transform(texts[::-1])
+    np.testing.assert_allclose(reordered[::-1], first, atol=1e-5)
+
+
+def test_pretrained_embedder_cuts_long_texts(tiny_bert):
+    encoder = tiny_encoder(tiny_bert, sequence_length=4).fit()  # [CLS] + 2 tokens + [SEP]
+    np.testing.assert_allclose(encoder.transform(["star wars toy story"]), encoder.transform(["star wars"]),
+                               atol=1e-6)
+
+
+def test_pretrained_embedder_validates(tiny_bert):
+    backbone, tokenizer = tiny_bert
+    encoder = tiny_encoder(tiny_bert)
+    with pytest.raises(NotFittedError, match="not fitted"):
+        encoder.transform(["star wars"])
+    encoder.fit()
+    with pytest.raises(TypeError, match="single str"):
+        encoder.transform("star wars")
+    with pytest.raises(ValueError, match="at least 1 string, got 0"):
+        encoder.transform([])
+    with pytest.raises(TypeError, match=r"texts\[1\] must be a str, got 3 \(int\)"):
+        encoder.transform(["star wars", 3])
+    with pytest.raises(ValueError, match=r"texts\[0\] is empty"):
+        encoder.transform(["  "])
+    with pytest.raises(TypeError, match="must be a sequence of strings, got int"):
+        encoder.transform(5)
+    bad = tiny_encoder(tiny_bert, sequence_length=2)  # stored as given, refused by fit
+    assert bad.sequence_length == 2 and clone(bad).sequence_length == 2
+    assert clone(bad).backbone is backbone and not hasattr(clone(encoder), "backbone_")  # shared, not copied
+    with pytest.raises(ValueError, match="sequence_length must be an integer >= 3"):
+        bad.fit()
+    with pytest.raises(ValueError, match="max_sequence_length, got 17"):
+        tiny_encoder(tiny_bert, sequence_length=17).fit()
+    with pytest.raises(ValueError, match="batch_size"):
+        tiny_encoder(tiny_bert, batch_size=0).fit()
+    with pytest.raises(TypeError, match="batch_size"):
+        tiny_encoder(tiny_bert, batch_size=2.5).fit()
+    with pytest.raises(ValueError, match="both backbone and tokenizer"):
+        PretrainedTextEmbedder(backbone=backbone).fit()
+    with pytest.raises(TypeError, match=r"texts\[0\] must be a str"):
+        tiny_encoder(tiny_bert).fit([None])
+
+
+def one_line_reason(call) -> str:
+    with pytest.raises(PretrainedModelUnavailable) as caught:
+        call()
+    reason = str(caught.value)
+    assert "\n" not in reason and isinstance(caught.value, DataUnavailableError)
+    return reason
+
+
+def test_loader_says_why_when_keras_hub_is_missing(monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "keras_hub" else real_find_spec(name, *args))
+    reason = one_line_reason(lambda: load_pretrained_text_encoder("bert_tiny_en_uncased"))
+    assert reason.startswith("keras-hub is not installed") and "--no-deps" in reason
+
+
+def test_loader_says_why_offline_or_for_an_unknown_preset(monkeypatch):
+    keras_hub = pytest.importorskip("keras_hub")
+    assert "unknown preset 'no_such_preset'" in one_line_reason(lambda: load_pretrained_text_encoder("no_such_preset"))
+    monkeypatch.setenv("REC_OFFLINE", "1")
+    assert "REC_OFFLINE=1 forbids" in one_line_reason(lambda: load_pretrained_text_encoder("bert_tiny_en_uncased"))
+    # without REC_OFFLINE the download itself fails, as on a machine without a connection
+    monkeypatch.delenv("REC_OFFLINE")
+
+    def no_connection(preset, **kwargs):
+        raise ConnectionError("HTTPSConnectionPool(host='example.invalid', port=443): Max retries exceeded\nmore")
+
+    monkeypatch.setattr(keras_hub.models.Backbone, "from_preset", no_connection)
+    reason = one_line_reason(lambda: load_pretrained_text_encoder("bert_tiny_en_uncased"))
+    assert reason.startswith("preset 'bert_tiny_en_uncased' could not be downloaded (offline?): ConnectionError")
+    # the encoder built from a preset goes through the same loader
+    assert "could not be downloaded" in one_line_reason(lambda: PretrainedTextEmbedder().fit())
+    with pytest.raises(TypeError, match="preset must be"):
+        PretrainedTextEmbedder(preset=None).fit()
+
+
+def test_loader_returns_an_encoder_with_the_loaded_parts(monkeypatch, tiny_bert):
+    monkeypatch.setattr(text_features, "_load_preset", lambda preset: tiny_bert)
+    encoder = load_pretrained_text_encoder("bert_tiny_en_uncased", sequence_length=8, batch_size=4)
+    assert encoder.get_params()["preset"] == "bert_tiny_en_uncased" and encoder.backbone is tiny_bert[0]
+    assert encoder.fit_transform(["toy story"]).shape == (1, 8)
+
+
+def test_pretrained_vectors_feed_the_ridge_map(tiny_bert):
+    texts = item_texts(ITEMS).tolist() + ["star trek | sci-fi | 1990s", "toy story | comedy | 1990s",
+                                          "the godfather | drama | 1970s"]
+    vectors = tiny_encoder(tiny_bert).fit_transform(texts)
+    rng = np.random.default_rng(0)
+    item_embeddings = vectors @ rng.normal(size=(8, 4)) + 0.5  # embeddings that text explains exactly
+    warm, cold = np.arange(6), np.arange(6, 8)
+    predicted = RidgeMap(l2=1e-6).fit(vectors[warm], item_embeddings[warm]).predict(vectors[cold])
+    assert predicted.shape == (2, 4) and predicted.dtype == np.float32
+    # 6 warm items cannot pin down 8 weights + intercept exactly; the prediction must still beat the mean
+    mean_error = np.abs(item_embeddings[warm].mean(axis=0) - item_embeddings[cold]).mean()
+    assert np.abs(predicted - item_embeddings[cold]).mean() < mean_error

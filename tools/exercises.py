@@ -9,7 +9,7 @@ statement and the reference solution are written once, in the assignment master
   The reference solution is the question's answer cell: its top-level ``def`` and ``class``
   statements, without otter's ``# BEGIN SOLUTION`` / ``# END SOLUTION`` lines.
 * In the notebook, the exercise is a numbered item of the ``## Exercises`` cell that holds
-  ``<!-- from assignment qN -->`` ... ``<!-- /from assignment -->``; its solution is a code cell
+  ``**Title.**<!-- from assignment qN -->`` ... ``<!-- /from assignment -->``; its solution is a code cell
   of ``## Solutions`` that starts with ``# from assignment qN`` and whose generated part ends
   with ``# end of the code from the assignment``. What follows that line (the notebook's own
   checks on its own data) is written in the notebook and left alone.
@@ -39,7 +39,12 @@ NOTEBOOKS = ROOT / "notebooks"
 MASTERS = ROOT / "assignments" / "masters"
 
 STATEMENT = re.compile(r"<!-- exercise -->\s*(.*?)\s*<!-- /exercise -->", re.S)
-ITEM = re.compile(r"<!-- from assignment q(\d+) -->.*?<!-- /from assignment -->", re.S)
+# A generated item: from the list number to the end marker. The start marker follows the item's
+# bold title (or first word) rather than opening the line: a line that begins with an HTML comment
+# is raw HTML to CommonMark, JupyterLab and GitHub, which would show the title's ** and the link's
+# brackets as they are.
+ITEM = re.compile(r"^(?P<number>[ ]{0,3}\d+\. )(?P<lead>[^\n]*?)<!-- from assignment q(?P<question>\d+) -->.*?"
+                  r"<!-- /from assignment -->", re.S | re.M)
 SOLUTION_HEAD = re.compile(r"^# from assignment q(\d+)\b.*$", re.M)
 SOLUTION_END = "# end of the code from the assignment"
 TITLE = re.compile(r"^(?:\*\*Question \d+ – (?P<bold>.+?)\*\*|## Question \d+ – (?P<heading>[^\n]+)\n)\s*", re.S)
@@ -117,8 +122,10 @@ def exercise_text(stem: str, question: Question) -> str:
     first, *rest = statement.split("\n")
     statement = "\n".join([first] + [f"   {line}" if line else "" for line in rest])  # inside the list item
     link = course.github_url(f"assignments/student/{stem}.ipynb")  # absolute: the course website has no assignments
-    return (f"<!-- from assignment q{question.number} -->{statement} *(Question {question.number} of this "
-            f"notebook's [assignment]({link}), whose tests check an answer.)*"
+    lead = re.match(r"\*\*[^\n]*?\*\* ?|\S+ ?", statement)  # the bold title, else the first word
+    lead_text = lead.group(0) if lead else ""
+    return (f"{lead_text}<!-- from assignment q{question.number} -->{statement[len(lead_text):]} *(Question "
+            f"{question.number} of this notebook's [assignment]({link}), whose tests check an answer.)*"
             f"<!-- /from assignment -->")
 
 
@@ -138,11 +145,11 @@ def sync_notebook(path: Path, check: bool = False) -> list[str]:
         text = _source(cell)
         if cell["cell_type"] == "markdown" and text.lstrip().startswith("## Exercises"):
             def item(match):
-                number = int(match.group(1))
+                number = int(match.group("question"))
                 if number not in questions or questions[number].statement is None:
                     raise ValueError(f"{path.name}: the exercises name assignment question q{number}, but "
                                      f"assignments/masters/{stem}.ipynb has no <!-- exercise --> statement for it")
-                return exercise_text(stem, questions[number])
+                return match.group("number") + exercise_text(stem, questions[number])
             new = ITEM.sub(item, text)
         elif cell["cell_type"] == "code" and SOLUTION_HEAD.match(text):
             number = int(SOLUTION_HEAD.match(text).group(1))

@@ -1,21 +1,27 @@
 """Item text features for cold start: title, genre and year text -> dense vectors -> collaborative embeddings.
 
-Taught in ``notebooks/11_large_models_and_scaling.ipynb``. No pre-trained language model is
-available offline, so the text of an item (its title words, genres and decade) is embedded
-with TF-IDF over word and character n-grams, reduced by truncated SVD (latent semantic
-analysis) and normalised to unit length; a ridge regression learned on warm items maps those
-vectors to the item embeddings of a collaborative model, which gives a brand-new (cold) item
-a usable embedding before anyone has rated it. A pre-trained sentence encoder would replace
-:class:`TextEmbedder` and keep everything else.
+Taught in ``notebooks/11_large_models_and_scaling.ipynb``. The text of an item (its title
+words, genres and decade) is embedded with TF-IDF over word and character n-grams, reduced by
+truncated SVD (latent semantic analysis) and normalised to unit length; a ridge regression
+learned on warm items maps those vectors to the item embeddings of a collaborative model,
+which gives a brand-new (cold) item a usable embedding before anyone has rated it. A
+pre-trained language model from keras-hub, when one can be had (it is downloaded on first
+use), replaces :class:`TextEmbedder` and keeps everything else.
 
 * :func:`item_texts` — one string per item, e.g. ``"toy story | animation children's comedy | 1990s"``;
 * :class:`TextEmbedder` — TF-IDF (word 1-2-grams and character 2-4-grams) + truncated SVD;
+* :class:`PretrainedTextEmbedder` — a pre-trained keras-hub encoder (BERT by default), mean-pooled;
+* :func:`load_pretrained_text_encoder` — that encoder from a preset, or a
+  :class:`PretrainedModelUnavailable` that says in one line why not (keras-hub missing, offline,
+  unknown preset);
 * :class:`RidgeMap` — multi-output ridge regression with an unpenalised intercept, closed form;
 * :func:`cold_item_split` — hold out a random share of items as cold: all their ratings leave train.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 
 import numpy as np
@@ -23,10 +29,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from .._checks import check_array, check_fitted, check_frame, check_number, check_seed, fraction, positive_int
+from .datasets import DataUnavailableError
 from .interactions import check_interactions
 from .schema import GENRES, ITEM, TITLE, YEAR
 
-__all__ = ["item_texts", "TextEmbedder", "RidgeMap", "cold_item_split"]
+__all__ = ["item_texts", "TextEmbedder", "PretrainedTextEmbedder", "PretrainedModelUnavailable",
+           "load_pretrained_text_encoder", "RidgeMap", "cold_item_split"]
 
 _YEAR_IN_TITLE = re.compile(r"\s*\(\d{4}\)\s*$")
 _ARTICLE_AT_END = re.compile(r"^(.*), (the|a|an|il|la|le|les|el|der|die|das)$", re.IGNORECASE)
@@ -137,6 +145,227 @@ class TextEmbedder(BaseEstimator):
         reduced = self.svd_.transform(self._tfidf(self._texts(texts)))
         norms = np.linalg.norm(reduced, axis=1, keepdims=True)
         return (reduced / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def fit_transform(self, texts) -> np.ndarray:
+        return self.fit(texts).transform(texts)
+
+
+class PretrainedModelUnavailable(DataUnavailableError):
+    """A pre-trained model cannot be had here; the message says why in one line.
+
+    A :class:`~rec_utils.data.datasets.DataUnavailableError` (so also a ``RuntimeError``):
+    catch it to skip an optional section, as a notebook does offline.
+    """
+
+
+_INSTALL_KERAS_HUB = 'python -m pip install --no-deps "keras-hub~=0.32.0" (see the README)'
+
+
+def _one_line(exc: BaseException, limit: int = 120) -> str:
+    """``"TypeName: first line of the message"``, cut to ``limit`` characters."""
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _offline() -> bool:
+    return os.environ.get("REC_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _load_preset(preset: str):
+    """The ``(backbone, tokenizer)`` of a keras-hub preset, or :class:`PretrainedModelUnavailable`.
+
+    ``preset`` is a built-in preset name (downloaded on first use, then cached by kagglehub),
+    a hub handle (``"kaggle://..."``, ``"hf://..."``) or a local preset directory.
+    ``REC_OFFLINE=1`` (set by the tests) forbids the download, as it does for data sets.
+    """
+    if not isinstance(preset, str) or not preset.strip():
+        raise TypeError(f"preset must be a keras-hub preset name or directory (a non-empty str), got {preset!r}")
+    if importlib.util.find_spec("keras_hub") is None:
+        raise PretrainedModelUnavailable(f"keras-hub is not installed, so preset {preset!r} cannot be loaded: "
+                                         f"{_INSTALL_KERAS_HUB}")
+    try:  # imported here only: about 30 MB that a notebook which never asks for a pretrained model does not pay
+        import keras_hub
+    except Exception as exc:  # a broken install (e.g. a missing dependency of keras-hub)
+        raise PretrainedModelUnavailable(f"keras-hub is installed but does not import ({_one_line(exc)}): "
+                                         f"{_INSTALL_KERAS_HUB}") from exc
+    local = os.path.isdir(preset)
+    if not local and "://" not in preset and preset not in keras_hub.models.Backbone.presets:
+        raise PretrainedModelUnavailable(
+            f"unknown preset {preset!r}: keras-hub {keras_hub.__version__} has e.g. 'bert_tiny_en_uncased' and "
+            f"'all_minilm_l6_v2_en' (list them with keras_hub.models.Backbone.presets), or give a preset directory")
+    if not local and _offline():
+        raise PretrainedModelUnavailable(f"REC_OFFLINE=1 forbids downloading preset {preset!r}")
+    try:
+        backbone = keras_hub.models.Backbone.from_preset(preset)
+        tokenizer = keras_hub.tokenizers.Tokenizer.from_preset(preset)
+    except OSError as exc:  # requests' and urllib's connection errors are OSErrors
+        raise PretrainedModelUnavailable(f"preset {preset!r} could not be downloaded (offline?): "
+                                         f"{_one_line(exc)}") from exc
+    except Exception as exc:
+        raise PretrainedModelUnavailable(f"preset {preset!r} could not be loaded: {_one_line(exc)}") from exc
+    return backbone, tokenizer
+
+
+def load_pretrained_text_encoder(preset: str = "bert_tiny_en_uncased", sequence_length: int = 32,
+                                 batch_size: int = 64) -> "PretrainedTextEmbedder":
+    """A :class:`PretrainedTextEmbedder` for a keras-hub preset, downloaded on first use.
+
+    Raises
+    ------
+    PretrainedModelUnavailable
+        With one line saying why: keras-hub is not installed, the preset is unknown, the
+        machine is offline (or ``REC_OFFLINE=1``), or the download failed. Catch it to skip the
+        optional part that needs the model.
+
+    Examples
+    --------
+    >>> try:
+    ...     encoder = load_pretrained_text_encoder("no_such_preset")
+    ... except PretrainedModelUnavailable as exc:
+    ...     print(f"skipped: {exc}")  # doctest: +ELLIPSIS
+    skipped: ...
+    """
+    backbone, tokenizer = _load_preset(preset)
+    return PretrainedTextEmbedder(preset, sequence_length, batch_size, backbone=backbone, tokenizer=tokenizer)
+
+
+def _token_lists(token_ids) -> list[list[int]]:
+    """Token ids as Python lists, whatever the tokenizer returned (lists, a ragged or dense tensor)."""
+    if hasattr(token_ids, "to_list"):  # tf.RaggedTensor, when tensorflow-text does the tokenising
+        return token_ids.to_list()
+    if hasattr(token_ids, "numpy"):
+        token_ids = token_ids.numpy()
+    if isinstance(token_ids, np.ndarray):
+        return token_ids.tolist()
+    return [list(row) for row in token_ids]
+
+
+class PretrainedTextEmbedder(BaseEstimator):
+    """A pre-trained keras-hub text encoder, mean-pooled over each text's tokens, rows at unit length.
+
+    Same interface as :class:`TextEmbedder` (``fit``/``transform`` over a sequence of texts, a
+    float32 matrix with one unit-length row per text), so the cold-start ridge map takes
+    either. The tokenizer splits a text into sub-word tokens; ``[CLS]`` and ``[SEP]`` (the
+    tokenizer's start and end tokens) frame them; the backbone gives one vector per token
+    (its ``sequence_output``); the vectors of the real tokens are averaged — **mean pooling**,
+    which is how sentence encoders such as Sentence-BERT turn token vectors into one — and
+    the mean is scaled to unit length. Each batch is padded only to its longest text and the
+    padding is masked, so a text's vector does not depend on the texts it is batched with.
+
+    Nothing is learned: :meth:`fit` loads the model (downloading the preset on first use) and
+    checks the parameters.
+
+    Parameters
+    ----------
+    preset : str
+        keras-hub preset, used when no ``backbone`` is given: a built-in name such as
+        ``"bert_tiny_en_uncased"`` (2 layers, 128 dimensions) or ``"all_minilm_l6_v2_en"`` (a
+        sentence encoder, 384 dimensions), a hub handle, or a local preset directory.
+    sequence_length : int
+        Most tokens per text, start and end tokens included (>= 3); longer texts are cut.
+    batch_size : int
+        Texts per forward pass.
+    backbone, tokenizer : keras-hub Backbone and Tokenizer, optional
+        An encoder already built (both or neither), e.g. a tiny random one for tests.
+
+    Attributes
+    ----------
+    backbone_, tokenizer_ : the keras-hub backbone and tokenizer in use
+
+    Examples
+    --------
+    A tiny randomly initialised BERT, built offline (a real one comes from
+    :func:`load_pretrained_text_encoder`):
+
+    >>> import keras_hub
+    >>> vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "star", "wars", "trek", "toy", "story", "|"]
+    >>> tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True)
+    >>> backbone = keras_hub.models.BertBackbone(vocabulary_size=len(vocabulary), num_layers=1, num_heads=1,
+    ...                                          hidden_dim=8, intermediate_dim=16, max_sequence_length=16)
+    >>> encoder = PretrainedTextEmbedder(sequence_length=16, backbone=backbone, tokenizer=tokenizer)
+    >>> vectors = encoder.fit_transform(["Star Wars | sci-fi", "star trek", "toy story"])
+    >>> vectors.shape, vectors.dtype.name, bool(np.allclose(np.linalg.norm(vectors, axis=1), 1))
+    ((3, 8), 'float32', True)
+    """
+
+    def __init__(self, preset: str = "bert_tiny_en_uncased", sequence_length: int = 32, batch_size: int = 64,
+                 backbone=None, tokenizer=None):
+        self.preset, self.sequence_length, self.batch_size = preset, sequence_length, batch_size
+        self.backbone, self.tokenizer = backbone, tokenizer
+
+    def __sklearn_clone__(self):
+        # A clone shares the backbone and tokenizer: nothing trains them, and deep-copying a model is costly.
+        return type(self)(**self.get_params(deep=False))
+
+    @staticmethod
+    def _texts(texts) -> list[str]:
+        if isinstance(texts, str):
+            raise TypeError("texts must be a sequence of strings, got a single str")
+        try:
+            texts = list(texts)
+        except TypeError:
+            raise TypeError(f"texts must be a sequence of strings, got {type(texts).__name__}") from None
+        if not texts:
+            raise ValueError("texts must hold at least 1 string, got 0")
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"texts[{i}] must be a str, got {text!r} ({type(text).__name__})")
+            if not text.strip():
+                raise ValueError(f"texts[{i}] is empty: every text needs at least one word, got {text!r}")
+        return texts
+
+    def fit(self, texts=None):
+        """Check the parameters and load the model (``texts`` are only checked: nothing is learned)."""
+        length = check_number("sequence_length", self.sequence_length, low=3, integer=True)
+        positive_int("batch_size", self.batch_size)
+        if texts is not None:
+            self._texts(texts)
+        if (self.backbone is None) != (self.tokenizer is None):
+            raise ValueError("give both backbone and tokenizer, or neither (then they come from preset), got only "
+                             f"{'backbone' if self.tokenizer is None else 'tokenizer'}")
+        if self.backbone is None:
+            self.backbone_, self.tokenizer_ = _load_preset(self.preset)
+        else:
+            self.backbone_, self.tokenizer_ = self.backbone, self.tokenizer
+        most = getattr(self.backbone_, "max_sequence_length", None)
+        if most is not None and length > most:
+            raise ValueError(f"sequence_length must be <= {most}, the backbone's max_sequence_length, got {length}")
+        return self
+
+    def _pack(self, texts: list[str]) -> dict:
+        """Token ids framed by the start and end tokens, padded to the longest text of the batch, and its mask."""
+        tokenizer = self.tokenizer_
+        start, end = getattr(tokenizer, "start_token_id", None), getattr(tokenizer, "end_token_id", None)
+        pad = getattr(tokenizer, "pad_token_id", None) or 0
+        room = self.sequence_length - (start is not None) - (end is not None)
+        rows = [[start] * (start is not None) + row[:room] + [end] * (end is not None)
+                for row in _token_lists(tokenizer(texts))]
+        width = max(len(row) for row in rows)
+        token_ids = np.full((len(rows), width), pad, dtype=np.int32)
+        padding_mask = np.zeros((len(rows), width), dtype=np.int32)
+        for i, row in enumerate(rows):
+            token_ids[i, :len(row)], padding_mask[i, :len(row)] = row, 1
+        return {"token_ids": token_ids, "padding_mask": padding_mask, "segment_ids": np.zeros_like(token_ids)}
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        from keras import ops
+
+        packed = self._pack(texts)
+        wanted = self.backbone_.input
+        inputs = {name: packed[name] for name in wanted} if isinstance(wanted, dict) else packed["token_ids"]
+        outputs = self.backbone_(inputs, training=False)
+        tokens = outputs["sequence_output"] if isinstance(outputs, dict) else outputs
+        tokens = np.asarray(ops.convert_to_numpy(tokens), dtype=np.float64)
+        mask = packed["padding_mask"][:, :, None]
+        pooled = (tokens * mask).sum(axis=1) / mask.sum(axis=1)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def transform(self, texts) -> np.ndarray:
+        check_fitted(self, "backbone_")
+        texts = self._texts(texts)
+        batches = [self._encode(texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        return np.vstack(batches).astype(np.float32)
 
     def fit_transform(self, texts) -> np.ndarray:
         return self.fit(texts).transform(texts)

@@ -322,6 +322,35 @@ class ImplicitALS(Recommender):
         rows = self.user_positions(user_ids)
         return self.user_factors_[rows] @ self.item_factors_.T
 
+    def fold_in(self, seen) -> np.ndarray:
+        """User vectors for interaction rows the model was not fitted on, item vectors held fixed.
+
+        One half-step of ALS, the same solve ``fit`` makes for its own users: use it to score
+        users who were left out of training (``fold_in(rows) @ item_factors_.T``) without
+        refitting. ``seen`` is a users x items 0/1 matrix (sparse or dense) over the fitted
+        item vocabulary, e.g. ``interaction_matrix(history, users, model.items_)``.
+
+        >>> import pandas as pd
+        >>> r = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": [10, 20, 10, 20, 10]})
+        >>> model = ImplicitALS(n_factors=2, reg=0.01).fit(r)
+        >>> new_user = sp.csr_matrix([[1.0, 0.0]])  # has seen item 10 only
+        >>> int(np.argmax(model.fold_in(new_user) @ model.item_factors_.T))
+        0
+        >>> model.fold_in(sp.csr_matrix([[1.0, 0.0, 1.0]]))
+        Traceback (most recent call last):
+        ...
+        ValueError: seen must have one column per fitted item (2), got 3 columns
+        """
+        self.check_fitted()
+        matrix = sp.csr_matrix(seen, dtype=np.float64)
+        if matrix.shape[1] != len(self.item_factors_):
+            raise ValueError(f"seen must have one column per fitted item ({len(self.item_factors_)}), "
+                             f"got {matrix.shape[1]} columns")
+        if matrix.nnz and (matrix.data < 0).any():
+            raise ValueError("seen must hold non-negative interaction weights (0/1)")
+        with _one_blas_thread():
+            return self._half(matrix, self.item_factors_.astype(np.float64)).astype(np.float32)
+
 
 class ScoreBlend(Recommender):
     """A weighted sum of several recommenders' scores, each standardised per user.
