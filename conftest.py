@@ -28,6 +28,10 @@ os.environ.update({
 })
 os.environ.pop("REC_DATA_DIR", None)
 
+# The Chinese notebooks (notebooks/zh/, built by tools/translate.py) run the English notebooks' code:
+# nbval executes the English ones, and tests/test_translations.py checks that the copies are current.
+collect_ignore_glob = ["notebooks/zh/*"]
+
 
 def pytest_configure(config):
     """nbval in lax mode, with this environment's kernel, when nbval is installed."""

@@ -8,7 +8,8 @@ Usage (from the repository root)::
 ``--write`` saves the executed notebook (with its outputs) in place: that is how the
 committed notebooks are produced. The measurements are merged into
 ``benchmarks/notebook_runs.json`` and rendered as ``benchmarks/NOTEBOOK_RUNS.md``; the
-README's course map reads them (``python -m tools.course`` refreshes it).
+README's course map reads them (``python -m tools.course`` refreshes it). A notebook with a Chinese
+edition (``notebooks/zh/``) has it rebuilt from the new outputs (``tools/translate.py``).
 
 Peak memory is the kernel process's own high-water mark of resident memory
 (``getrusage`` ``ru_maxrss``), read by a cell the harness appends and removes again, so
@@ -246,6 +247,26 @@ def _render(runs: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def refresh_translation(path: Path) -> str | None:
+    """Rebuild the Chinese edition of a notebook just written: its code cells and outputs are the English ones.
+
+    Returns a line to print, or ``None`` when the notebook has no Chinese edition. A translation
+    made stale by prose edits is left for its translator (``python tools/translate.py status``).
+    """
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tools import translate
+    finally:
+        sys.path.remove(str(ROOT))
+    if not translate.output_path(path).exists():
+        return None
+    try:
+        changed = translate.build([path.stem])
+    except translate.IncompleteTranslation as error:
+        return f"  note: the Chinese edition is not rebuilt, its translation is out of date:\n  {error}"
+    return "  Chinese edition rebuilt" if changed else "  Chinese edition was current"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
@@ -281,6 +302,8 @@ def main(argv=None) -> int:
         print(f"  {measured['seconds']:.1f} s ({measured.get('cpu_seconds', '—')} s of CPU), peak {measured['peak_mb']:.0f} MB"
               f" (kernel + children {measured['tree_peak_mb']:.0f} MB), load {measured.get('load', '—')}, "
               f"headline {_headline(measured)}", flush=True)
+        if args.write and (note := refresh_translation(path)):
+            print(note, flush=True)
     if failed:
         print(f"failed: {failed}")
     return 1 if failed else 0

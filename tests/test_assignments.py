@@ -6,6 +6,7 @@ agrees with what the checks proved."""
 import csv
 import importlib.util
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,58 @@ def test_grading_a_folder_writes_one_csv_row_per_submission(tmp_path):
 def test_grade_refuses_an_empty_folder(tmp_path):
     with pytest.raises(SystemExit, match="no .ipynb submissions"):
         assignments.grade(MASTERS[0].name[:2], tmp_path, tmp_path / "grades.csv")
+
+
+# --------------------------------------------------------------------------- the Chinese student versions
+
+from tools import translate as tr  # noqa: E402
+
+ZH_BUILT = sorted((tr.STUDENT / "zh").glob("*.ipynb"))
+
+
+def test_committed_chinese_student_versions_equal_a_fresh_build():
+    """tools/translate.py runs otter assign on each master with its Chinese markdown; the result is committed."""
+    stale = tr.build_assignments(lang="zh", check=True)
+    assert not stale, "run python tools/translate.py build assignments/NN:\n" + "\n".join(stale)
+
+
+def _solved(student: dict, autograder: dict) -> dict:
+    """The student version with every answer cell replaced by the solution cell at the same place."""
+    solved = json.loads(json.dumps(student))
+    for index, cell in enumerate(solved["cells"]):
+        if runner.ANSWER_TAG in cell["metadata"].get("tags", []):
+            assert runner.SOLUTION_TAG in autograder["cells"][index]["metadata"].get("tags", [])
+            cell["source"] = autograder["cells"][index]["source"]
+    return solved
+
+
+@pytest.mark.parametrize("path", ZH_BUILT, ids=[p.name[:2] for p in ZH_BUILT])
+def test_chinese_student_version_checks_and_grades_the_solutions(path, tmp_path, monkeypatch):
+    """End to end, in quick mode: with the master's solutions in its answer cells, the Chinese student
+    version runs in a kernel and each grader.check cell prints otter's "qN results: All test cases
+    passed!"; graded by otter run with the English autograder, it gets full marks."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    autograder = json.loads((assignments.AUTOGRADER / path.name).read_text())
+    solved = _solved(json.loads(path.read_text()), autograder)
+    submission = tmp_path / path.name  # the same name: otter.Notebook("NN_name.ipynb") reads its tests from it
+    submission.write_text(json.dumps(solved, ensure_ascii=False))
+    monkeypatch.setenv("REC_QUICK", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    notebook = nbformat.read(submission, as_version=4)
+    NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    questions = list(solved["metadata"]["otter"]["tests"])
+    printed = {}
+    for cell in notebook.cells:
+        match = runner.CHECK_CELL.match(cell.source) if cell.cell_type == "code" else None
+        if match:
+            printed[match["name"]] = " ".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+    assert list(printed) == questions, "one grader.check cell per question"
+    failing = {q: text for q, text in printed.items() if text != f"{q} results: All test cases passed!"}
+    assert not failing, failing
+
+    with tempfile.TemporaryDirectory() as tmp:
+        zip_path = assignments.autograder_zip(assignments.assign(assignments.MASTERS / path.name, Path(tmp)))
+        graded = assignments.run_submission(zip_path, submission)
+    assert not graded["error"] and graded["scores"] == graded["max"] and sum(graded["max"].values()) > 0, graded

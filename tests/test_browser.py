@@ -494,6 +494,26 @@ def test_site_home_page_and_a_notebook_page(site_server, browser, shots):
         shots.take(page, "site_notebook_04")
         _show(page, page.locator("article img").first)
         shots.take(page, "site_notebook_04_figure")
+    english_url = page.url
+    with shots.step(page, "the language switch opens the same notebook in Chinese, with its outputs and formulas"):
+        page.locator("a.language-switch__other").click()
+        page.wait_for_load_state("networkidle")
+        assert page.url == f"{base}zh/notebooks/{notebook.removesuffix('.ipynb')}.html", page.url
+        assert page.evaluate("document.documentElement.lang") == "zh-CN"
+        page.wait_for_function("() => document.querySelectorAll('.MathJax, .MathJax_Display').length > 0")
+        assert page.locator(".MathJax_Error").count() == 0
+        found, decoded = page.evaluate("""() => {
+            const images = [...document.querySelectorAll('article img')];
+            return [images.length, images.filter(i => i.complete && i.naturalWidth > 0).length];
+        }""")
+        committed = _image_outputs(json.loads((ROOT / "notebooks" / course.ZH / notebook).read_text(encoding="utf-8")))
+        assert found == decoded == committed, (found, decoded, committed)
+        assert page.locator(f"a[href='{course.colab_url(course.ZH + '/' + notebook)}']").count() == 1
+        shots.take(page, "site_notebook_04_zh")
+    with shots.step(page, "and back to the English page"):
+        page.locator("a.language-switch__other").click()
+        page.wait_for_load_state("networkidle")
+        assert page.url == english_url and page.evaluate("document.documentElement.lang") == "en", page.url
     with shots.step(page, "the pages loaded everything from the site itself"):
         assert not offline.refused, f"the site tried to load from other hosts: {offline.refused}"
         assert not server.errors, f"missing files: {server.errors}"

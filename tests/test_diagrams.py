@@ -40,3 +40,13 @@ def test_labels_must_exist_in_every_language():
         diagrams._t({"en": {"a": "A", "b": "B"}, "zh": {"a": "甲"}}, "en")
     with pytest.raises(ValueError, match="unknown figure"):
         diagrams.render("nope")
+
+
+def test_the_chinese_set_is_current_and_asks_for_a_cjk_font():
+    """docs/figures/zh/ holds every figure drawn in Chinese (the Chinese notebooks embed these drawings)."""
+    for name in diagrams.FIGURES_BY_NAME:
+        path = diagrams.figure_path(name, "zh")
+        assert path.parent.name == "zh" and path.read_text(encoding="utf-8") == diagrams.render(name, "zh"), (
+            f"{path} is out of date: run python tools/diagrams.py")
+        font = ET.fromstring(diagrams.render(name, "zh")).get("font-family")
+        assert "Noto Sans CJK SC" in font and "Microsoft YaHei" in font and font.endswith("sans-serif")

@@ -6,7 +6,8 @@ import pytest
 
 from rec_utils.glossary import GLOSSARY, Term, load_glossary, lookup
 from tools import glossary
-from tools.glossary import Mention, check_mentions, find_terms, glossary_markdown, resolve, scan_notebooks
+from tools.glossary import (Mention, check_mentions, find_terms, glossary_markdown, resolve, scan_notebooks,
+                            terms_missing_in_translation, terms_named)
 
 TOY = (Term("cold start", "冷启动", "01", "No history yet."),
        Term("temporal split", "按时间划分", "02", "Train on the past, test on the future.", ("temporal",)),
@@ -120,6 +121,7 @@ def test_check_mentions_rejects_unknown_kinds():
     ({"english": "cold start", "chinese": "cold", "notebook": "01", "definition": "x"}, "Chinese characters"),
     ({"english": "cold start", "chinese": "冷启动", "notebook": "1", "definition": "x"}, "two digits"),
     ({"english": "cold start", "chinese": "冷启动", "notebook": "01", "definition": "x", "aliases": ["a"]}, "tuple"),
+    ({"english": "cold start", "chinese": "冷启动", "notebook": "01", "definition": "x", "zh_usage": "maybe"}, "zh_usage"),
 ])
 def test_term_validates_its_fields(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -152,3 +154,53 @@ def test_the_glossary_file_is_checked_when_read(tmp_path):
     with pytest.raises(ValueError, match="needs the columns"):
         load_glossary(path)
     assert load_glossary() == GLOSSARY and len(GLOSSARY) > 200
+
+
+def test_the_zh_usage_column_is_optional_and_checked(tmp_path):
+    path = tmp_path / "glossary.csv"
+    path.write_text("english,chinese,notebook,aliases,definition\nalpha,阿尔法,01,,First.\n", encoding="utf-8")
+    assert load_glossary(path)[0].zh_usage == ""
+    path.write_text("english,chinese,notebook,aliases,definition,zh_usage\nalpha,阿尔法,01,,First.,keep-english\n"
+                    "beta,贝塔,01,,Second.,\n", encoding="utf-8")
+    assert [t.zh_usage for t in load_glossary(path)] == ["keep-english", ""]
+    path.write_text("english,chinese,notebook,aliases,definition,usage\nalpha,阿尔法,01,,First.,\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="optionally followed by 'zh_usage'"):
+        load_glossary(path)
+    path.write_text("english,chinese,notebook,aliases,definition,zh_usage\nalpha,阿尔法,01,,First.,english\n",
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match="Term.zh_usage must be one of"):
+        load_glossary(path)
+
+
+def test_terms_chinese_writing_keeps_in_english_are_marked():
+    usage = {t.english: t.zh_usage for t in GLOSSARY}
+    for english in ("normalised discounted cumulative gain", "root mean squared error", "Transformer", "softmax",
+                    "deep Q-network", "neural collaborative filtering"):
+        assert usage[english] == "keep-english", english
+    for english in ("value", "return", "mode"):  # everyday words: checked only where marked
+        assert usage[english] == "marked-only", english
+    assert usage["collaborative filtering"] == "" and usage["cold start"] == ""
+
+
+def test_glossary_markdown_shows_how_the_chinese_edition_writes_a_term():
+    toy = (Term("softmax", "归一化指数函数", "04", "Scores to probabilities.", zh_usage="keep-english"),
+           Term("value", "值", "11", "In attention.", zh_usage="marked-only"), TOY[0])
+    text = glossary_markdown(toy)
+    assert "| softmax | 归一化指数函数 | 04 | Scores to probabilities. | English kept |" in text
+    assert "| value | 值 | 11 | In attention. | where marked |" in text
+    assert "| cold start | 冷启动 | 01 | No history yet. |  |" in text
+
+
+def test_terms_named_finds_plurals_abbreviations_and_skips_code_urls_and_titles():
+    text = ("Two **cold starts** and the `cold start` code; [a link](https://x.org/cold-start); "
+            '"Cold Start in a Title"; principal component analysis, then PCA; pca in lower case.')
+    named = {t.english: names for t, names in terms_named(text, TOY).items()}
+    assert named == {"cold start": {"cold start"}, "principal component analysis": {"principal component analysis", "PCA"}}
+    assert terms_named("The split is temporal.", TOY) == {}  # a one-word alias alone is not checked
+
+
+def test_terms_missing_in_translation_names_term_and_expected_chinese():
+    assert terms_missing_in_translation("Use PCA.", "用 PCA。", TOY) == []
+    assert terms_missing_in_translation("Use principal component analysis.", "用 PCA。", TOY) == [
+        "'principal component analysis' (as principal component analysis): expected 主成分分析"]
+    assert terms_missing_in_translation("A temporal split.", "按时间划分。", TOY) == []

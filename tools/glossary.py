@@ -8,6 +8,9 @@ Notebooks mark a key term on its first use as ``term (中文)``, e.g. "collabora
   :func:`scan_notebooks`, the same over the markdown cells of ``notebooks/*.ipynb``;
 * :func:`check_mentions` — every pair found must name a glossary entry with the same Chinese,
   in the notebook the entry says introduces it; the problems come back as readable sentences;
+* :func:`terms_named` and :func:`terms_missing_in_translation` — the glossary terms an English
+  cell names (aliases, plurals, case), and those its Chinese translation does not write as the
+  glossary does (``tests/test_translations.py``);
 * :func:`glossary_markdown` — ``docs/glossary.md``. ``python tools/glossary.py`` rewrites
   it; ``--check`` reports whether it is current and lists any problem in the notebooks.
 """
@@ -23,7 +26,7 @@ from pathlib import Path
 from rec_utils.glossary import GLOSSARY, Term, lookup  # noqa: F401  (lookup: for callers of this tool)
 
 __all__ = ["Mention", "PROBLEM_KINDS", "find_terms", "scan_notebooks", "resolve", "check_mentions",
-           "glossary_markdown", "write_glossary"]
+           "terms_named", "terms_missing_in_translation", "glossary_markdown", "write_glossary"]
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -248,22 +251,129 @@ def check_mentions(mentions, glossary=None, kinds=PROBLEM_KINDS) -> list[str]:
     return [message for kind, message in problems if kind in kinds]
 
 
+# --------------------------------------------------------------------------- terms in a translation
+
+# What is not prose: code, HTML comments and tags, link targets, URLs, math, and quoted titles
+# (papers' titles stay in English in the Chinese edition, so a term inside one asks for nothing).
+_NOT_PROSE = re.compile(r"(`{3,}|~{3,}).*?\1|`[^`\n]*`|<!--.*?-->|<[^>\n]+>|\]\([^)]*\)|https?://\S+"
+                        r"|\$\$.*?\$\$|\$[^$\n]+\$|\"[^\"\n]*\"|“[^”\n]*”", re.S)
+
+
+def _is_abbreviation(name: str) -> bool:
+    """One word with two or more capitals: NDCG@10, ReLU, TF-IDF, kNN is not (one capital)."""
+    return not re.search(r"\s", name) and sum(char.isupper() for char in name) >= 2
+
+
+def _checked_names(term: Term) -> tuple[str, ...]:
+    """The English term, its abbreviations and its aliases of several words.
+
+    A one-word alias in lower case ("loss", "temporal", "power") is a shorthand the notebooks
+    use next to the full term; alone it is too often an everyday word to be checked.
+    """
+    return tuple(name for name in term.names()
+                 if name == term.english or _is_abbreviation(name) or len(re.split(r"[\s‐-]+", name)) > 1)
+
+
+def _name_pattern(name: str) -> re.Pattern:
+    """``name`` as whole words: spaces and hyphens alike, a regular plural, case ignored unless an abbreviation."""
+    words = re.split(r"[\s‐-]+", name)
+    last = re.escape(words[-1])
+    if words[-1].endswith("y"):
+        last = f"(?:{last}|{re.escape(words[-1][:-1])}ies)"
+    body = r"[\s‐-]+".join([re.escape(w) for w in words[:-1]] + [last + "(?:s|es)?"])
+    return re.compile(rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])", 0 if _is_abbreviation(name) else re.I)
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def terms_named(markdown: str, glossary=None) -> dict[Term, set[str]]:
+    """The glossary terms an English markdown text names, each with the names it is called by.
+
+    Code, URLs, link targets, HTML, math and double-quoted titles are skipped; where names
+    overlap ("mode collapse" and "mode") the longest wins. A ``marked-only`` term counts only
+    where the text marks it as ``term (中文)``.
+
+    >>> sorted((t.english, sorted(n)) for t, n in terms_named(
+    ...     "Cold-start users and NDCG@10; `cold start` in code; quick mode; mode collapse (模式崩溃).").items())
+    [('cold start', ['cold start']), ('mode collapse', ['mode collapse']), ('normalised discounted cumulative gain', ['NDCG@10'])]
+    """
+    glossary = GLOSSARY if glossary is None else glossary
+    prose = _NOT_PROSE.sub(lambda match: " " * len(match.group()), markdown)
+    hits = []
+    for term in glossary:
+        for name in _checked_names(term):
+            pattern = _PATTERNS.setdefault(name, _name_pattern(name))
+            hits.extend((match.start(), match.end(), term, name) for match in pattern.finditer(prose))
+    hits.sort(key=lambda hit: (hit[0] - hit[1], hit[0]))  # longest first
+    taken, named = [], {}
+    for start, end, term, name in hits:
+        if not any(start < other_end and other_start < end for other_start, other_end in taken):
+            taken.append((start, end))
+            named.setdefault(term, set()).add(name)
+    marked = {resolve(mention, glossary) for mention in find_terms(markdown)}
+    return {term: names for term, names in sorted(named.items(), key=lambda item: item[0].english.casefold())
+            if term.zh_usage != "marked-only" or term in marked}
+
+
+def terms_missing_in_translation(english: str, chinese: str, glossary=None) -> list[str]:
+    """Terms the English names whose glossary Chinese the translation lacks, one sentence each.
+
+    The translation passes for a term when it contains the glossary's Chinese; or, where the
+    English calls the term by an abbreviation, that abbreviation; or, where the English writes
+    it as a metric at a cut-off (``Precision@10``), the same; or, for a ``keep-english`` term,
+    any of its English names (case ignored).
+
+    >>> terms_missing_in_translation("The **cold start** (冷启动) and PCA.", "冷启动与 PCA。")
+    []
+    >>> terms_missing_in_translation("Collaborative filtering and NDCG.", "协同过滤与归一化折损累计增益。")
+    []
+    >>> terms_missing_in_translation("Collaborative filtering again.", "再谈 CF。")
+    ["'collaborative filtering' (as collaborative filtering): expected 协同过滤"]
+    """
+    problems = []
+    for term, names in terms_named(english, glossary).items():
+        if term.chinese in chinese:
+            continue
+        abbreviations = [name for name in names if _is_abbreviation(name)]
+        if any(_name_pattern(name).search(chinese) for name in abbreviations):
+            continue
+        if term.zh_usage == "keep-english" and any(name.casefold() in chinese.casefold() for name in term.names()):
+            continue
+        metric_names = [name for name in names if f"{name}@".casefold() in english.casefold()]  # Precision@10
+        if any(f"{name}@".casefold() in chinese.casefold() for name in metric_names):
+            continue
+        expected = term.chinese + (" or the English" if term.zh_usage == "keep-english" else "")
+        expected += f" or {' / '.join(sorted(abbreviations))}" if abbreviations else ""
+        problems.append(f"'{term.english}' (as {', '.join(sorted(names))}): expected {expected}")
+    return problems
+
+
 # --------------------------------------------------------------------------- using it
+
+_USAGE_NOTE = {"": "", "keep-english": "English kept", "marked-only": "where marked"}
+
 
 def glossary_markdown(glossary=None) -> str:
     """The text of ``docs/glossary.md``: one table row per entry, in glossary order."""
     glossary = GLOSSARY if glossary is None else glossary
     lines = ["# Glossary (术语表)", "",
              "Generated from `rec_utils/glossary.csv` by `python tools/glossary.py`; do not edit by hand.",
-             "Each term is introduced, with its Chinese name, in the notebook given.", "",
-             "| English | 中文 | notebook | definition |", "|---|---|---|---|"]
+             "Each term is introduced, with its Chinese name, in the notebook given.",
+             "The last column says how the Chinese edition (`translations/zh/`) writes a term: *English kept* —",
+             "usually left in English in Chinese technical writing, so the English name or its abbreviation may",
+             "stand for the Chinese; *where marked* — also an everyday English word, so the Chinese is checked only",
+             "where the English marks it as `term (中文)`; otherwise the Chinese given here, wherever the English",
+             "names the term (an abbreviation such as PCA may stand where the English uses it).", "",
+             "| English | 中文 | notebook | definition | Chinese edition |", "|---|---|---|---|---|"]
 
     def cell(text):
         return text.replace("|", "\\|")  # a bar inside a definition would end the table cell
 
     for term in glossary:
         english = term.english + (f" ({', '.join(term.aliases)})" if term.aliases else "")
-        lines.append(f"| {cell(english)} | {term.chinese} | {term.notebook} | {cell(term.definition)} |")
+        lines.append(f"| {cell(english)} | {term.chinese} | {term.notebook} | {cell(term.definition)} | "
+                     f"{_USAGE_NOTE[term.zh_usage]} |")
     return "\n".join(lines) + "\n"
 
 
