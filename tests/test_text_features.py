@@ -238,8 +238,15 @@ def test_loader_says_why_offline_or_for_an_unknown_preset(monkeypatch):
     assert "unknown preset 'no_such_preset'" in one_line_reason(lambda: load_pretrained_text_encoder("no_such_preset"))
     monkeypatch.setenv("REC_OFFLINE", "1")
     assert "REC_OFFLINE=1 forbids" in one_line_reason(lambda: load_pretrained_text_encoder("bert_tiny_en_uncased"))
-    # without REC_OFFLINE the download itself fails, as on a machine without a connection
+    # without REC_OFFLINE, the host answers but the download itself fails
     monkeypatch.delenv("REC_OFFLINE")
+    import socket
+
+    class _Answer:
+        def close(self):
+            pass
+
+    monkeypatch.setattr(socket, "create_connection", lambda address, timeout=None: _Answer())
 
     def no_connection(preset, **kwargs):
         raise ConnectionError("HTTPSConnectionPool(host='example.invalid', port=443): Max retries exceeded\nmore")
@@ -272,3 +279,21 @@ def test_pretrained_vectors_feed_the_ridge_map(tiny_bert):
     # 6 warm items cannot pin down 8 weights + intercept exactly; the prediction must still beat the mean
     mean_error = np.abs(item_embeddings[warm].mean(axis=0) - item_embeddings[cold]).mean()
     assert np.abs(predicted - item_embeddings[cold]).mean() < mean_error
+
+
+def test_an_unreachable_download_host_skips_before_keras_hub_is_imported(monkeypatch, tmp_path):
+    import socket
+    import sys
+
+    from rec_utils.data import text_features
+    monkeypatch.delenv("REC_OFFLINE", raising=False)
+    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path))  # nothing cached
+    monkeypatch.setattr(text_features.importlib.util, "find_spec", lambda name: object())  # "installed"
+
+    def no_network(address, timeout=None):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setitem(sys.modules, "keras_hub", None)  # importing it would raise ImportError
+    with pytest.raises(text_features.PretrainedModelUnavailable, match=r"offline\?\): cannot reach api\.kaggle\.com"):
+        text_features.load_pretrained_text_encoder("bert_tiny_en_uncased")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import socket
 
 import numpy as np
 import pandas as pd
@@ -172,6 +173,15 @@ def _offline() -> bool:
     return os.environ.get("REC_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _in_download_cache(preset: str) -> bool:
+    """Whether kagglehub's cache already holds a preset of this name (then no download is needed)."""
+    cache = os.environ.get("KAGGLEHUB_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "kagglehub")
+    name = preset.rstrip("/").rsplit("/", 1)[-1]
+    models = os.path.join(cache, "models")
+    return os.path.isdir(models) and any(name in root and "config.json" in files  # a complete download
+                                         for root, _, files in os.walk(models))
+
+
 def _load_preset(preset: str):
     """The ``(backbone, tokenizer)`` of a keras-hub preset, or :class:`PretrainedModelUnavailable`.
 
@@ -184,12 +194,19 @@ def _load_preset(preset: str):
     if importlib.util.find_spec("keras_hub") is None:
         raise PretrainedModelUnavailable(f"keras-hub is not installed, so preset {preset!r} cannot be loaded: "
                                          f"{_INSTALL_KERAS_HUB}")
+    local = os.path.isdir(preset)
+    if not local and not _offline() and not _in_download_cache(preset):
+        host = "huggingface.co" if preset.startswith("hf://") else "api.kaggle.com"
+        try:  # before importing keras-hub: offline, a notebook should not pay its ~30 MB for nothing
+            socket.create_connection((host, 443), timeout=5).close()
+        except OSError as exc:
+            raise PretrainedModelUnavailable(f"preset {preset!r} could not be downloaded (offline?): cannot reach "
+                                             f"{host}: {_one_line(exc)}") from exc
     try:  # imported here only: about 30 MB that a notebook which never asks for a pretrained model does not pay
         import keras_hub
     except Exception as exc:  # a broken install (e.g. a missing dependency of keras-hub)
         raise PretrainedModelUnavailable(f"keras-hub is installed but does not import ({_one_line(exc)}): "
                                          f"{_INSTALL_KERAS_HUB}") from exc
-    local = os.path.isdir(preset)
     if not local and "://" not in preset and preset not in keras_hub.models.Backbone.presets:
         raise PretrainedModelUnavailable(
             f"unknown preset {preset!r}: keras-hub {keras_hub.__version__} has e.g. 'bert_tiny_en_uncased' and "
