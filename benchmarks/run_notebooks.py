@@ -59,6 +59,8 @@ BUDGETS = {
     "ml-1m": (2048, 1200), "synthetic-1m": (2048, 1200),
 }
 DEFAULT_BUDGET = (1024, 300)  # a learner's own data of ML-100K's size
+# Notebooks granted more time on ML-100K by their issue: 11's scaling sweep (issue 16: 10 minutes).
+NOTEBOOK_SECONDS = {("11_large_models_and_scaling", "ml-100k"): 600}
 
 _PEAK_CELL = """
 import json, resource, sys
@@ -182,8 +184,9 @@ def _locked_runs():
         RUNS_MD.write_text(_render(runs))
 
 
-def _fits(r: dict, data: str) -> str:
+def _fits(r: dict, data: str, notebook: str = "") -> str:
     memory, seconds = BUDGETS.get(data, DEFAULT_BUDGET)
+    seconds = NOTEBOOK_SECONDS.get((Path(notebook).stem, data), seconds)
     tree = r.get("tree_peak_mb")
     # with worker processes, PSS is what the machine holds; summed RSS counts shared libraries twice
     total = max(r["peak_mb"], r.get("tree_pss_mb") or tree or 0)
@@ -220,7 +223,8 @@ def _render(runs: dict) -> str:
         "Written by `benchmarks/run_notebooks.py`; each notebook executed top to bottom in a fresh",
         "kernel, in full mode. Budgets per notebook (peak kernel memory, wall time on 2 CPU cores):",
         f"{budgets}; each synthetic shape has the budget of the release it imitates, and a",
-        "learner's own data of ML-100K's size has ML-100K's.",
+        "learner's own data of ML-100K's size has ML-100K's. Notebook 11, whose scaling sweep its issue",
+        "allows 10 minutes on ML-100K, is measured against that.",
         "",
         "Kernel + children: resident sizes summed, sampled every 0.1 s; where the notebook starts",
         "worker processes, the proportional set size (PSS) counts their shared libraries once. Load:",
@@ -242,7 +246,7 @@ def _render(runs: dict) -> str:
             cpu = r.get("cpu_seconds")
             lines.append(f"| {name} | {data} | {r['seconds']:.1f} | {'—' if cpu is None else f'{cpu:.0f}'} | {r['peak_mb']:.0f} | "
                          f"{'—' if tree is None else f'{tree:.0f}'} | {'—' if pss is None else f'{pss:.0f}'} | "
-                         f"{_fits(r, data)} | {_headline(r)} | {'—' if load is None else load} | "
+                         f"{_fits(r, data, name)} | {_headline(r)} | {'—' if load is None else load} | "
                          f"{r['date']} | {r['machine']} |")
     return "\n".join(lines) + "\n"
 
