@@ -322,9 +322,8 @@ def pending_path(lang: str = "zh") -> Path:
     return TRANSLATIONS / lang / "pending.txt"
 
 
-def pending(lang: str = "zh") -> list[str]:
-    """Stems of the notebooks listed in ``translations/<lang>/pending.txt`` (``#`` starts a comment)."""
-    path = pending_path(lang)
+def _pending_stems(path: Path, resolve) -> list[str]:
+    """The stems a pending list names, one entry per line (``#`` starts a comment), each resolved by ``resolve``."""
     if not path.exists():
         return []
     stems = []
@@ -332,10 +331,15 @@ def pending(lang: str = "zh") -> list[str]:
         entry = line.split("#", 1)[0].strip()
         if entry:
             try:
-                stems.append(notebook_path(entry).stem)
+                stems.append(resolve(entry).stem)
             except ValueError as error:
                 raise ValueError(f"{_rel(path)}, line {number}: {error}") from None
     return stems
+
+
+def pending(lang: str = "zh") -> list[str]:
+    """Stems of the notebooks listed in ``translations/<lang>/pending.txt`` (``#`` starts a comment)."""
+    return _pending_stems(pending_path(lang), notebook_path)
 
 
 class IncompleteTranslation(ValueError):
@@ -719,18 +723,7 @@ def assignment_pending_path(lang: str = "zh") -> Path:
 
 def assignment_pending(lang: str = "zh") -> list[str]:
     """Stems of the masters listed in ``translations/<lang>/assignments/pending.txt``."""
-    path = assignment_pending_path(lang)
-    if not path.exists():
-        return []
-    stems = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        entry = line.split("#", 1)[0].strip()
-        if entry:
-            try:
-                stems.append(master_path(entry).stem)
-            except ValueError as error:
-                raise ValueError(f"{_rel(path)}, line {number}: {error}") from None
-    return stems
+    return _pending_stems(assignment_pending_path(lang), master_path)
 
 
 def translated_masters(lang: str = "zh") -> list[Path]:
