@@ -77,6 +77,44 @@ def test_build_sasrec_validates_arguments(kwargs, error, message):
         build_sasrec(**{"n_items": 5, **kwargs})
 
 
+@pytest.mark.parametrize("features, error, message", [
+    (np.ones((4, 3)), ValueError, "one row per item"),
+    (np.ones(5), ValueError, "2-dimensional"),
+    (np.full((5, 3), np.nan), ValueError, "NaN"),
+    (np.array([["a"] * 3] * 5), TypeError, "item_features"),
+])
+def test_build_sasrec_validates_item_features(features, error, message):
+    with pytest.raises(error, match=message):
+        build_sasrec(n_items=5, max_len=4, embedding_dim=8, n_blocks=1, item_features=features)
+
+
+def test_side_input_adds_a_trained_projection_of_frozen_features(keras):
+    features = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    model = build_sasrec(n_items=5, max_len=4, embedding_dim=8, n_blocks=1, dropout=0.0, learning_rate=1e-2,
+                         item_features=features)
+    table = model.get_layer("item_features").get_weights()[0]
+    np.testing.assert_array_equal(table[0], 0)  # padding has no features
+    np.testing.assert_allclose(table[1:], features)  # token t = item position t - 1
+    assert not model.get_layer("item_features").trainable
+    # the features enter the blocks: the same seed with other features gives other scores
+    keras.utils.set_random_seed(0)
+    first = build_sasrec(n_items=5, max_len=4, embedding_dim=8, n_blocks=1, dropout=0.0, item_features=features)
+    keras.utils.set_random_seed(0)
+    second = build_sasrec(n_items=5, max_len=4, embedding_dim=8, n_blocks=1, dropout=0.0,
+                          item_features=features[::-1].copy())
+    tokens = np.array([[0, 1, 2, 3]], dtype=np.int32)
+    assert not np.allclose(first.predict(tokens, verbose=0), second.predict(tokens, verbose=0))
+    # training moves the projection and leaves the feature table as it was
+    inputs, targets, _ = next_item_sequences(HISTORIES, max_len=4, items=ITEMS)
+    projection = model.get_layer("item_feature_projection").get_weights()[0].copy()
+    history = sequence_training_model(model, learning_rate=1e-2).fit(inputs, targets, epochs=10, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    np.testing.assert_array_equal(model.get_layer("item_features").get_weights()[0], table)
+    assert not np.allclose(model.get_layer("item_feature_projection").get_weights()[0], projection)
+    assert model.count_params() == build_sasrec(n_items=5, max_len=4, embedding_dim=8, n_blocks=1).count_params() \
+        + table.size + 3 * 8
+
+
 def test_sasrec_shapes_causality_and_shared_weights(keras):
     model = build_sasrec(n_items=5, max_len=4, embedding_dim=8, n_blocks=2, n_heads=2, dropout=0.0)
     tokens = np.array([[0, 1, 2, 3], [4, 3, 2, 1]], dtype=np.int32)

@@ -281,6 +281,25 @@ def test_pretrained_vectors_feed_the_ridge_map(tiny_bert):
     assert np.abs(predicted - item_embeddings[cold]).mean() < mean_error
 
 
+def test_pretrained_vectors_feed_sasrec_as_side_input(tiny_bert):
+    """Notebook 11, section 7.3's online path: encoder vectors -> build_sasrec(item_features=...) -> training."""
+    from rec_utils.data import IdIndex
+    from rec_utils.models.sasrec import build_sasrec, next_item_sequences, sequence_training_model
+
+    texts = ["star trek | sci-fi | 1990s", "toy story | comedy | 1990s", "the godfather | drama | 1970s",
+             "star wars | action sci-fi | 1970s"]
+    vectors = tiny_encoder(tiny_bert).fit_transform(texts)
+    items = IdIndex([1, 2, 3, 4])
+    histories = pd.DataFrame({"user_id": [1, 1, 1, 2, 2, 2], "item_id": [1, 4, 2, 4, 1, 3],
+                              "timestamp": [1, 2, 3, 1, 2, 3]})
+    model = build_sasrec(n_items=4, max_len=3, embedding_dim=8, n_blocks=1, item_features=vectors)
+    np.testing.assert_allclose(model.get_layer("item_features").get_weights()[0][1:], vectors)
+    inputs, targets, _ = next_item_sequences(histories, 3, items)
+    history = sequence_training_model(model).fit(inputs, targets, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert model.predict(inputs, verbose=0).shape == (len(inputs), 4)
+
+
 def test_an_unreachable_download_host_skips_before_keras_hub_is_imported(monkeypatch, tmp_path):
     import socket
     import sys

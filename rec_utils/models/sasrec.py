@@ -24,6 +24,9 @@ the most recent item is in the last column, and the network predicts the next it
 * :func:`attention_weights` — the causal self-attention weights of every block.
 * :func:`training_flops` — the ``6 · parameters · tokens`` estimate of training compute.
 
+:func:`build_sasrec` also takes fixed item vectors as **side input** (``item_features``, e.g.
+text vectors), added to the learned item embeddings through a trained projection.
+
 TensorFlow is imported only when a model is built, so importing this module is cheap.
 """
 
@@ -201,7 +204,7 @@ def custom_layers() -> dict:
 
 
 def build_sasrec(n_items: int, max_len: int = 50, embedding_dim: int = 64, n_blocks: int = 2, n_heads: int = 1,
-                 dropout: float = 0.2, learning_rate: float = 1e-3, name: str | None = None):
+                 dropout: float = 0.2, learning_rate: float = 1e-3, name: str | None = None, item_features=None):
     """A SASRec next-item model: item + position embeddings -> causal self-attention blocks -> logits.
 
     After Kang & McAuley, "Self-Attentive Sequential Recommendation" (ICDM 2018). Each block
@@ -229,6 +232,14 @@ def build_sasrec(n_items: int, max_len: int = 50, embedding_dim: int = 64, n_blo
         Adam's step size.
     name : str, optional
         The model's name (default ``"sasrec"``).
+    item_features : array of float, shape (n_items, n_features), optional
+        **Side input**: a fixed vector per item (row ``p`` for the item at position ``p``, e.g.
+        text vectors from :class:`rec_utils.data.text_features.TextEmbedder` or a pre-trained
+        encoder). Each item then enters the blocks as its learned embedding **plus** a learned
+        linear projection of its features, so items that share features share part of their
+        representation, which helps the items with few interactions. The features are a frozen
+        lookup table (layer ``item_features``, padding row zero); the projection
+        (``item_feature_projection``, ``n_features × embedding_dim`` weights, no bias) is trained.
 
     Returns
     -------
@@ -245,6 +256,10 @@ def build_sasrec(n_items: int, max_len: int = 50, embedding_dim: int = 64, n_blo
     >>> model = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=1)
     >>> model.predict(np.array([[0, 0, 3, 1, 2]]), verbose=0).shape
     (1, 20)
+    >>> with_text = build_sasrec(n_items=20, max_len=5, embedding_dim=8, n_blocks=1,
+    ...                          item_features=np.eye(20, 4, dtype=np.float32))
+    >>> tuple(with_text.get_layer("item_feature_projection").kernel.shape)
+    (4, 8)
     """
     n_items = positive_int("n_items", n_items)
     max_len = positive_int("max_len", max_len)
@@ -255,6 +270,11 @@ def build_sasrec(n_items: int, max_len: int = 50, embedding_dim: int = 64, n_blo
         raise ValueError(f"embedding_dim must be divisible by n_heads, got {embedding_dim} and {n_heads}")
     check_number("dropout", dropout, low=0, high=1, high_inclusive=False)
     check_number("learning_rate", learning_rate, low=0, low_inclusive=False)
+    if item_features is not None:
+        item_features = check_array("item_features", item_features, ndim=2, dtype=np.float32)
+        if item_features.shape[0] != n_items:
+            raise ValueError(f"item_features must have one row per item ({n_items} rows), got shape "
+                             f"{item_features.shape}")
     import keras
 
     layers = _layers()
@@ -262,6 +282,12 @@ def build_sasrec(n_items: int, max_len: int = 50, embedding_dim: int = 64, n_blo
     attention_mask = layers["CausalPaddingMask"](name="attention_mask")(history)
     is_item = layers["PaddingMask"](name="padding_mask")(history)
     x = keras.layers.Embedding(n_items + 1, embedding_dim, name="item_embedding")(history)
+    if item_features is not None:  # side input: + a learned projection of each item's fixed features
+        table = np.vstack([np.zeros((1, item_features.shape[1]), np.float32), item_features])  # row 0: padding
+        features = keras.layers.Embedding(n_items + 1, item_features.shape[1], weights=[table], trainable=False,
+                                          name="item_features")(history)
+        projected = keras.layers.Dense(embedding_dim, use_bias=False, name="item_feature_projection")(features)
+        x = keras.layers.Add(name="item_embedding_plus_features")([x, projected])
     x = keras.layers.Rescaling(embedding_dim ** 0.5, name="embedding_scale")(x)
     x = layers["PositionEmbedding"](max_len, name="position_embedding")(x)
     x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
