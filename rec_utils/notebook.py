@@ -59,7 +59,8 @@ def _plot_style() -> None:
     })
 
 
-def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool = True) -> Setup:
+def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool = True,
+          inter_op_threads: int | None = None) -> Setup:
     """Make a notebook reproducible and say what it runs on.
 
     Parameters
@@ -74,9 +75,20 @@ def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool
         Import TensorFlow, seed it and enable op determinism. Off by default because
         importing TensorFlow alone takes about 630 MB, which notebooks without Keras
         should not pay on Binder.
+    inter_op_threads : int, optional
+        With ``tensorflow=True``: how many independent operations TensorFlow may run side
+        by side (default: its own choice, one per core). Each of those threads keeps its own
+        oneDNN kernels for every tensor shape it has run, so a notebook that trains many
+        models of different sizes grows by several MB per model and thread; 1 keeps one
+        copy, at some cost in speed. Results do not change: the operations are the same,
+        only their scheduling differs. Applied only when TensorFlow starts; a second call
+        in the same kernel keeps the first setting.
     """
     if not notebook or not isinstance(notebook, str):
         raise ValueError("setup() needs the notebook's name, e.g. setup('01_data_exploration')")
+    if inter_op_threads is not None and (isinstance(inter_op_threads, bool) or not isinstance(inter_op_threads, int)
+                                         or inter_op_threads < 1):
+        raise ValueError(f"inter_op_threads must be a positive whole number or None, got {inter_op_threads!r}")
     _current["notebook"] = notebook
     # Before TensorFlow is imported. Level 3 also hides two C++ "E0000" lines TensorFlow 2.21 prints
     # on CPUs without AVX-512 (oneDNN's DT_BOOL fallback) and for tf.data graphs under op determinism
@@ -98,6 +110,11 @@ def setup(notebook: str, seed: int = 42, tensorflow: bool = False, verbose: bool
             tf.get_logger().setLevel("ERROR")
             keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow in one call
             tf.config.experimental.enable_op_determinism()
+            if inter_op_threads is not None:
+                try:
+                    tf.config.threading.set_inter_op_parallelism_threads(inter_op_threads)
+                except RuntimeError:  # TensorFlow has already started in this kernel: its setting stays
+                    pass
             tf.constant(0.0) + 1.0  # the first op prints more notices; let it happen here
         tf_line = f"TensorFlow {tf.__version__} / Keras {keras.__version__} (seeded, op determinism on)"
     kind, choice = resolve_dataset()  # a wrong REC_DATASET stops here, with the list of valid values

@@ -1,5 +1,7 @@
 import json
+import os
 import random
+import subprocess
 import sys
 
 import numpy as np
@@ -27,6 +29,23 @@ def test_setup_with_tensorflow_is_deterministic():
     a = tf.random.uniform((3,)).numpy()
     notebook.setup("99_test", seed=3, tensorflow=True, verbose=False)
     np.testing.assert_array_equal(a, tf.random.uniform((3,)).numpy())
+
+
+def test_setup_sets_inter_op_threads_before_tensorflow_starts():
+    pytest.importorskip("tensorflow")
+    script = ("from rec_utils import notebook\n"
+              "notebook.setup('99_test', tensorflow=True, verbose=False, inter_op_threads=1)\n"
+              "import tensorflow as tf\n"
+              "first = tf.config.threading.get_inter_op_parallelism_threads()\n"
+              "notebook.setup('99_test', tensorflow=True, verbose=False, inter_op_threads=2)  # started: kept\n"
+              "print(first, tf.config.threading.get_inter_op_parallelism_threads())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "REC_QUICK": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1", "1"]
+    for wrong in (0, -1, 1.5, True, "1"):
+        with pytest.raises(ValueError, match="inter_op_threads must be a positive whole number"):
+            notebook.setup("99_test", inter_op_threads=wrong)
 
 
 def test_record_merges_results(tmp_path, monkeypatch, capsys):
